@@ -1,0 +1,34 @@
+"""The project's own error types: every bad input ends in one of these, never a library traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class GenrekitError(Exception):
+    """Base class for errors genrekit raises on bad input or configuration."""
+
+
+class AudioError(GenrekitError):
+    """An audio file that cannot be used: unreadable, empty, silent or too short.
+
+    The message always names the file and the reason, so batch jobs can report it verbatim.
+    """
+
+    def __init__(self, path: str | Path | None, reason: str):
+        self.path = None if path is None else str(path)
+        self.reason = reason
+        where = self.path if self.path is not None else "<array>"
+        super().__init__(f"{where}: {reason}")
+
+
+class DatasetError(GenrekitError):
+    """A dataset folder or metadata file that does not have the expected layout."""
+
+
+class ConfigError(GenrekitError):
+    """An invalid configuration value or an unknown name (model, dataset, split kind)."""
+
+
+class RunError(GenrekitError):
+    """A run folder that is missing files or was written by an incompatible version."""

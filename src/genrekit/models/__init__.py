@@ -1,0 +1,1 @@
+"""Model families (classic, torch networks, Hugging Face transformers) behind one registry."""

@@ -1,0 +1,39 @@
+"""Shared fixtures: a tiny synthetic genre set generated once per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Keep every test's outputs out of the checkout.
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_paths(tmp_path_factory, monkeypatch):
+    """Point every genrekit default path at a temporary home, so tests never write into the checkout."""
+    home = tmp_path_factory.getbasetemp() / "genrekit-home"
+    monkeypatch.setenv("GENREKIT_HOME", str(home))
+
+
+@pytest.fixture(scope="session")
+def tiny_synth(tmp_path_factory) -> Path:
+    """10 genres x 8 clips x 6 s of the synthetic set (GTZAN 'genres_original' layout), seed 0."""
+    from genrekit.data.synth import generate_synthetic
+
+    out = tmp_path_factory.mktemp("tiny-synth")
+    generate_synthetic(out, clips_per_genre=8, seconds=6.0, sr=22050, seed=0, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def shared_gtzan() -> Path:
+    """The reference GTZAN split lists and Sturm's index from ../shared (skip when absent)."""
+    root = SHARED_DATA / "gtzan"
+    if not root.is_dir():
+        pytest.skip("../shared/data/gtzan is not present")
+    return root
