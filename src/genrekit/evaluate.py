@@ -1,14 +1,44 @@
 """Metrics shared by every model family: accuracy and macro F1 per track, confusion matrices.
 
 Chunk-level predictions are always aggregated to one prediction per track (mean of class
-probabilities) before scoring, so a score never counts one track several times.
+probabilities) before scoring, so a score never counts one track several times. The one exception
+is the *leaky* comparison protocol (``data.split = "leaky-chunks"``), where chunks are split at
+random and so the chunk is the scoring unit; such scores are labelled LEAKY wherever they appear.
+
+Every run folder holds the evaluation written by :func:`write_evaluation`:
+
+``metrics.json``
+    ``{"split_kind": str, "unit": "track"|"chunk", "leaky": bool,
+    "test": METRICS, "valid": METRICS, ...}`` where ``METRICS`` is the dict of
+    :func:`classification_metrics` (``n``, ``accuracy``, ``macro_f1``, ``per_class``,
+    ``confusion``, ``labels``); families may add keys (e.g. ``"search"``).
+``report.txt``
+    The same as text: a per-class report and the confusion matrix for each split.
+``confusion.png`` (and ``confusion-valid.png``)
+    Row-normalised confusion matrices with counts (:func:`genrekit.plots.plot_confusion`).
+
+:func:`genrekit.results.collect_results` reads ``metrics.json`` of every run into one table.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+#: The split kind of the leaky comparison protocol (random chunk split).
+LEAKY_SPLIT = "leaky-chunks"
+
+#: One sentence that goes with every leaky score.
+LEAKY_NOTE = (
+    "LEAKY: chunks of one track were split at random, so chunks of the same recording sit in both "
+    "train and test; the score is per chunk and overstates accuracy on unseen tracks (comparison only)."
+)
+
+#: Splits a run is scored on, in report order.
+SCORED_SPLITS = ("test", "valid")
 
 
 def aggregate_by_track(track_ids, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -60,3 +90,157 @@ def track_metrics(track_ids, proba: np.ndarray, y_true_by_track: dict, labels: l
     ids, track_proba = aggregate_by_track(track_ids, proba)
     y_true = np.array([y_true_by_track[i] for i in ids])
     return classification_metrics(y_true, track_proba.argmax(axis=1), labels)
+
+
+def split_label(kind: str | None) -> str:
+    """How a split kind is shown next to a score: leaky protocols are flagged ``(LEAKY)``."""
+    kind = kind or "unknown"
+    return f"{kind} (LEAKY)" if is_leaky(kind) else kind
+
+
+def is_leaky(kind: str | None) -> bool:
+    """True for split kinds that put parts of one track on both sides of the split."""
+    return bool(kind) and str(kind).startswith(LEAKY_SPLIT)
+
+
+def format_report(metrics: dict, *, title: str = "") -> str:
+    """A plain-text report of one :func:`classification_metrics` dict.
+
+    Parameters
+    ----------
+    metrics : dict
+        Output of :func:`classification_metrics` (optionally with ``unit``).
+    title : str
+        First line, e.g. ``"test (artist split, per track)"``.
+
+    Returns
+    -------
+    str
+        Accuracy and macro F1, a per-class precision/recall/F1/support table and the confusion
+        matrix (rows true, columns predicted), ending in a newline.
+    """
+    labels = list(metrics.get("labels") or metrics["per_class"].keys())
+    width = max([len(label) for label in labels] + [len("macro avg")])
+    unit = metrics.get("unit", "track")
+    lines = []
+    if title:
+        lines.append(title)
+    lines.append(f"accuracy {metrics['accuracy']:.4f}   macro F1 {metrics['macro_f1']:.4f}   n = {metrics['n']} {unit}s")
+    lines.append("")
+    lines.append(f"{'':<{width}}  precision  recall      f1  support")
+    for label in labels:
+        row = metrics["per_class"][label]
+        lines.append(
+            f"{label:<{width}}  {row['precision']:9.3f}  {row['recall']:6.3f}  {row['f1']:6.3f}  {row['support']:7d}"
+        )
+    lines.append("")
+    confusion = np.asarray(metrics.get("confusion", []), dtype=int)
+    if confusion.size:
+        short = [label[:6] for label in labels]
+        cell = max(7, len(str(confusion.max())) + 2)
+        lines.append("confusion (rows = true, columns = predicted)")
+        lines.append(f"{'':<{width}} " + "".join(f"{s:>{cell}}" for s in short))
+        for label, row in zip(labels, confusion):
+            lines.append(f"{label:<{width}} " + "".join(f"{v:>{cell}d}" for v in row))
+    return "\n".join(lines) + "\n"
+
+
+def write_evaluation(run_dir: str | Path, metrics: dict, *, header: list[str] | None = None, title: str = "") -> dict:
+    """Write ``metrics.json``, ``report.txt`` and the confusion plots of a run folder.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        The run folder (already created).
+    metrics : dict
+        ``{"split_kind": ..., "unit": ..., "test": METRICS, "valid": METRICS, ...}`` as described
+        in this module's docstring; splits that are missing are skipped.
+    header : list of str, optional
+        Lines printed at the top of ``report.txt`` (model, dataset, settings).
+    title : str
+        Prefix of each plot title, usually the model name.
+
+    Returns
+    -------
+    dict
+        ``metrics`` with ``leaky`` filled in, as written.
+    """
+    from genrekit.plots import plot_confusion
+    from genrekit.runs import METRICS_FILE, write_json
+
+    run_dir = Path(run_dir)
+    kind = metrics.get("split_kind")
+    metrics = {**metrics, "leaky": is_leaky(kind)}
+    unit = metrics.get("unit", "track")
+    lines = list(header or [])
+    lines.append(f"split kind: {split_label(kind)}; scored per {unit}")
+    if metrics["leaky"]:
+        lines.append(LEAKY_NOTE)
+    lines.append("")
+    for split in SCORED_SPLITS:
+        if split not in metrics:
+            continue
+        scores = {**metrics[split], "unit": unit}
+        lines.append(f"== {split} ==")
+        lines.append(format_report(scores))
+        name = "confusion.png" if split == "test" else f"confusion-{split}.png"
+        plot_title = f"{title + ', ' if title else ''}{split} ({split_label(kind)}, per {unit}, n={scores['n']})"
+        plot_confusion(scores["confusion"], scores["labels"], title=plot_title, path=run_dir / name)
+    write_json(run_dir / METRICS_FILE, metrics)
+    (run_dir / "report.txt").write_text("\n".join(lines).rstrip() + "\n")
+    return metrics
+
+
+def evaluate_run(run_dir: str | Path, *, split: str = "test", progress: bool = True) -> dict:
+    """Re-score a saved run on its recorded dataset and split.
+
+    The run's own config (``config.toml``) says which dataset, split kind, seed and features were
+    used; features come back from the feature cache (or are extracted again), so the scores
+    reproduce those in the run's ``metrics.json``.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A run folder written by ``genrekit train``.
+    split : {'test', 'valid'}
+        Which split to score.
+    progress : bool
+        Show progress bars while loading data and features.
+
+    Returns
+    -------
+    dict
+        :func:`classification_metrics` plus ``unit``, ``split`` and ``split_kind``.
+
+    Raises
+    ------
+    RunError
+        If the folder is not a complete run.
+    ConfigError
+        If ``split`` is unknown or the run's model input cannot be re-scored here.
+    """
+    from genrekit.errors import ConfigError
+    from genrekit.models import registry
+    from genrekit.runs import read_run
+
+    if split not in SCORED_SPLITS:
+        raise ConfigError(f"split must be one of {', '.join(SCORED_SPLITS)}, got {split!r}")
+    record = read_run(run_dir)
+    predictor = registry.get_family(record.info.family).load(record.path)
+    # Families whose inputs are not the feature table (spectrograms, waveforms) re-score themselves.
+    if hasattr(predictor, "rescore"):
+        return predictor.rescore(split=split, progress=progress)
+    if record.info.input != "features":
+        raise ConfigError(
+            f"{record.path}: re-scoring '{record.info.input}' inputs is not supported by this model family; "
+            "its scores are in metrics.json"
+        )
+    from genrekit.train import prepare_features
+
+    data = prepare_features(record.config, progress=progress)
+    part = data.split(split, columns=predictor.feature_columns, labels=predictor.labels)
+    if len(part.X) == 0:
+        raise ConfigError(f"{record.path}: the {split} split of {data.dataset} is empty")
+    proba = predictor.predict_proba(part.X)
+    scores = track_metrics(part.groups, proba, part.truth(), list(predictor.labels))
+    return {**scores, "unit": data.unit, "split": split, "split_kind": data.split_kind}

@@ -16,6 +16,9 @@ from genrekit.errors import GenrekitError
 # Order is the order shown in --help.
 COMMAND_MODULES = [
     "genrekit.cli.data",
+    "genrekit.cli.features",
+    "genrekit.cli.run", "genrekit.cli.train", "genrekit.cli.evaluate", "genrekit.cli.results", "genrekit.cli.config",
+    "genrekit.cli.experiment",
 ]
 
 

@@ -29,6 +29,9 @@ SILENCE_PEAK = 1e-6
 # libsndfile crashes on some single large OGG/Vorbis writes; writing in blocks avoids it.
 _WRITE_BLOCK = 1 << 16
 
+# Frame counts at or above this are libsndfile's 'unknown length' marker (SF_COUNT_MAX), not real lengths.
+_UNKNOWN_FRAMES = 1 << 62
+
 
 @dataclass(frozen=True)
 class AudioInfo:
@@ -70,10 +73,17 @@ def audio_info(path: str | Path) -> AudioInfo:
         info = sf.info(str(path))
     except Exception as exc:  # libsndfile raises RuntimeError/LibsndfileError/TypeError
         raise AudioError(path, f"unreadable: not a supported audio file or corrupt ({_short(exc)})") from None
+    # libsndfile opens a .au/.snd file without the '.snd' magic as headerless 8 kHz mu-law, so any
+    # garbage with that suffix "decodes" to noise; none of AUDIO_EXTENSIONS is legitimately raw.
+    if info.format == "RAW":
+        raise AudioError(path, "unreadable: no valid audio header (corrupt or not an audio file)")
     frames = int(info.frames)
-    # Some mp3 headers report a bogus frame count; libsndfile then reports a huge number.
     if frames <= 0 or info.samplerate <= 0:
         raise AudioError(path, "empty: the file holds no audio samples")
+    # libsndfile reports SF_COUNT_MAX when a stream's length is unknown; reading "to the end"
+    # would then try to allocate exabytes.
+    if frames >= _UNKNOWN_FRAMES:
+        raise AudioError(path, "unreadable: the header does not give the stream length")
     return AudioInfo(str(path), int(info.samplerate), int(info.channels), frames, info.format, info.subtype)
 
 
@@ -158,8 +168,13 @@ def prepare_array(
     as soundfile and Gradio return ``(n, channels)``). Integer PCM is scaled to [-1, 1].
     """
     y = np.asarray(y)
-    if np.issubdtype(y.dtype, np.integer):
-        y = y.astype(np.float32) / float(np.iinfo(y.dtype).max)
+    if np.issubdtype(y.dtype, np.unsignedinteger):
+        # unsigned PCM (8-bit WAV) is centred on mid-scale, not on zero
+        half = float(np.iinfo(y.dtype).max // 2 + 1)
+        y = (y.astype(np.float64) - half) / half
+    elif np.issubdtype(y.dtype, np.integer):
+        # full-scale negative is -2**(bits-1); dividing by max would give values below -1
+        y = y.astype(np.float64) / -float(np.iinfo(y.dtype).min)
     y = y.astype(np.float32, copy=False)
     if y.ndim == 1:
         y = y[None, :]
@@ -260,6 +275,11 @@ def write_audio(path: str | Path, y: np.ndarray, sr: int, *, format: str | None 
     """Write ``y`` (``(n,)`` or ``(channels, n)``, float in [-1, 1]) to ``path``; format from the suffix.
 
     Writes in blocks: one large OGG/Vorbis write crashes some libsndfile builds.
+
+    Raises
+    ------
+    AudioError
+        If the suffix is unknown or the codec refuses the rate (Opus: 8/12/16/24/48 kHz only).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -268,7 +288,11 @@ def write_audio(path: str | Path, y: np.ndarray, sr: int, *, format: str | None 
     suffix = path.suffix.lower()
     fmt = format or {".au": "AU", ".snd": "AU", ".opus": "OGG", ".oga": "OGG", ".aif": "AIFF"}.get(suffix)
     sub = subtype or ({".opus": "OPUS"}.get(suffix))
-    with sf.SoundFile(str(path), "w", samplerate=int(sr), channels=data.shape[1], format=fmt, subtype=sub) as f:
+    try:
+        f = sf.SoundFile(str(path), "w", samplerate=int(sr), channels=data.shape[1], format=fmt, subtype=sub)
+    except Exception as exc:  # unknown suffix, or a rate the codec refuses (Opus: 8/12/16/24/48 kHz only)
+        raise AudioError(path, f"cannot write this format: {_short(exc)}") from None
+    with f:
         for i in range(0, data.shape[0], _WRITE_BLOCK):
             f.write(data[i : i + _WRITE_BLOCK])
     return path
@@ -276,7 +300,16 @@ def write_audio(path: str | Path, y: np.ndarray, sr: int, *, format: str | None 
 
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
-    return text[-1][:200] if text else type(exc).__name__
+    if not text:
+        return type(exc).__name__
+    line = text[-1]
+    # libsndfile prefixes "Error opening '<path>': " (the path is already in AudioError's message)
+    # and says "File does not exist or is not a regular file" for any format it cannot recognise.
+    if line.startswith("Error opening") and "': " in line:
+        line = line.split("': ", 1)[1]
+    if line.startswith("File does not exist or is not a regular file"):
+        line = "format not recognised"
+    return line[:200]
 
 
 def seconds_to_samples(seconds: float, sr: int) -> int:

@@ -1,0 +1,158 @@
+"""``genrekit data``: generate the synthetic set, and inspect any dataset before training on it."""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+
+from genrekit.config import DataConfig
+from genrekit.errors import ConfigError
+
+_DATA_EPILOG = """\
+examples:
+  genrekit data synth                             # the default synthetic set (10 genres x 100 clips x 30 s)
+  genrekit data synth --clips 8 --seconds 6 --out /tmp/tiny
+  genrekit data info synthetic
+  genrekit data info gtzan:~/data/gtzan --split artist --artist-index GTZANindex.txt
+  genrekit data info ~/data/fma --no-durations    # FMA: the official split is shown
+"""
+
+_INFO_EPILOG = """\
+SOURCE is one of:
+  synthetic            the generated genre set (made on first use)
+  gtzan:PATH           GTZAN: PATH holds genres/ (original .au) or genres_original/ (Kaggle .wav)
+  fma-small:PATH       FMA (also fma-medium, fma-large): PATH holds fma_metadata/ and fma_small/
+  folder:PATH          any folder whose sub-folders are genres
+  hf:NAME              a Hugging Face dataset (needs internet, or a save_to_disk folder)
+  PATH                 layout detected (FMA, GTZAN, else folder)
+
+examples:
+  genrekit data info gtzan:~/data/gtzan
+  genrekit data info gtzan:~/data/gtzan --split filtered --split-dir ~/data/gtzan-splits
+  genrekit data info ~/music --no-durations
+"""
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "data",
+        help="generate the synthetic set; inspect a dataset (genres, splits, durations, bad files)",
+        description="Dataset tools: generate the synthetic genre set, or summarise any dataset.",
+        epilog=_DATA_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+
+    defaults = DataConfig()
+    synth = sub.add_parser(
+        "synth",
+        help="generate the synthetic genre set",
+        description="Generate the synthetic genre set in GTZAN's genres_original layout, with an artist index. "
+        "Interrupted runs resume: finished clips are kept.",
+        epilog="example:\n  genrekit data synth --clips 20 --seconds 10 --seed 1",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    synth.add_argument("--out", metavar="DIR", help="output folder (default: under the data folder, named by size and seed)")
+    synth.add_argument("--clips", type=int, default=defaults.synthetic_clips, metavar="N", help="clips per genre (default: %(default)s)")
+    synth.add_argument("--seconds", type=float, default=defaults.synthetic_seconds, metavar="S", help="clip length in seconds (default: %(default)s)")
+    synth.add_argument("--seed", type=int, default=defaults.seed, metavar="N", help="random seed (default: %(default)s)")
+    synth.add_argument("--workers", type=int, default=0, metavar="N", help="parallel processes (default: 0 = one per CPU core)")
+    synth.set_defaults(func=run_synth)
+
+    info = sub.add_parser(
+        "info",
+        help="summarise a dataset: tracks per genre and split, durations, sample rates, bad files",
+        description="Load a dataset and print tracks per genre (and per split), durations, sample rates, "
+        "channel counts, artists and the files that were skipped, with the reason.",
+        epilog=_INFO_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    info.add_argument("source", metavar="SOURCE", help="dataset (see below)")
+    info.add_argument("--split", metavar="KIND", help="also assign a split of this kind: auto, random, artist, filtered, official, leaky-chunks")
+    info.add_argument("--split-dir", metavar="DIR", help="folder with train/valid/test_filtered.txt (for --split filtered)")
+    info.add_argument("--artist-index", metavar="FILE", help="Sturm's GTZANindex.txt, giving GTZAN's artists")
+    info.add_argument("--seed", type=int, default=0, metavar="N", help="seed for random/artist splits (default: %(default)s)")
+    info.add_argument("--no-durations", dest="durations", action="store_false", help="skip reading file headers (faster)")
+    info.set_defaults(func=run_info)
+
+
+def run_synth(args: argparse.Namespace) -> int:
+    from genrekit.data import synth
+
+    out = args.out or synth.default_synthetic_root(clips_per_genre=args.clips, seconds=args.seconds, seed=args.seed)
+    root = synth.generate_synthetic(
+        out, clips_per_genre=args.clips, seconds=args.seconds, seed=args.seed, workers=args.workers, progress=True
+    )
+    print(f"synthetic set ready: {root or out}")
+    return 0
+
+
+def run_info(args: argparse.Namespace) -> int:
+    from genrekit.data.datasets import describe, load_dataset
+    from genrekit.data.splits import SPLIT_KINDS, assign_splits
+
+    data = DataConfig(source=args.source, split_dir=args.split_dir, artist_index=args.artist_index, seed=args.seed)
+    if args.split is not None and args.split not in SPLIT_KINDS:
+        raise ConfigError(f"unknown split kind {args.split!r}; choose one of: {', '.join(SPLIT_KINDS)}")
+    index = load_dataset(args.source, data=data, progress=True)
+    if args.split is not None:
+        index = assign_splits(
+            index,
+            kind=args.split,
+            seed=data.seed,
+            valid_fraction=data.valid_fraction,
+            test_fraction=data.test_fraction,
+            split_dir=data.split_dir,
+        )
+    print(format_summary(describe(index, durations=args.durations, progress=True)))
+    return 0
+
+
+def format_summary(summary: dict) -> str:
+    """The text ``genrekit data info`` prints for a :func:`~genrekit.data.datasets.describe` dict."""
+    from genrekit.data.splits import SPLIT_KINDS
+
+    lines = [f"{summary['name']}: {summary['tracks']:,} tracks, {len(summary['genres'])} genres"]
+    splits = summary["splits"]
+    sides = [s for s in ("train", "valid", "test") if splits and any(splits[s].values())]
+    width = max([len("genre"), len("total")] + [len(g) for g in summary["genres"]])
+    header = f"  {'genre':<{width}}  {'tracks':>7}" + "".join(f"  {s:>6}" for s in sides)
+    lines += ["", header, "  " + "-" * (len(header) - 2)]
+    for genre, count in summary["genres"].items():
+        row = f"  {genre:<{width}}  {count:>7,}"
+        row += "".join(f"  {splits[s].get(genre, 0):>6,}" for s in sides)
+        lines.append(row)
+    total = f"  {'total':<{width}}  {summary['tracks']:>7,}" + "".join(f"  {sum(splits[s].values()):>6,}" for s in sides)
+    lines += ["  " + "-" * (len(header) - 2), total, ""]
+
+    if summary["split_kind"]:
+        description = SPLIT_KINDS.get(summary["split_kind"], "")
+        lines.append(f"split:        {summary['split_kind']}" + (f" - {description}" if description else ""))
+    else:
+        lines.append("split:        none yet (training assigns one; try --split auto)")
+    d = summary["durations"]
+    if d:
+        lines.append(
+            f"durations:    min {d['min']:.2f} s, median {d['median']:.2f} s, max {d['max']:.2f} s "
+            f"(total {_hours_or_minutes(d['total'])})"
+        )
+        lines.append("sample rates: " + ", ".join(f"{sr:,} Hz ({n:,})" for sr, n in summary["sample_rates"].items()))
+        names = {1: "mono", 2: "stereo"}
+        lines.append("channels:     " + ", ".join(f"{names.get(c, c)} ({n:,})" for c, n in summary["channels"].items()))
+        lines.append("formats:      " + ", ".join(f"{f} ({n:,})" for f, n in summary["formats"].items()))
+    if summary["artists_known"]:
+        lines.append(f"artists:      {summary['artists']:,} distinct, known for {summary['artists_known']:,} of {summary['tracks']:,} tracks")
+    else:
+        lines.append("artists:      unknown (artist splits fall back to one group per track)")
+    if summary["notes"]:
+        lines += ["", "notes:"] + [textwrap.fill(n, 100, initial_indent="  - ", subsequent_indent="    ") for n in summary["notes"]]
+    problems = summary["problems"]
+    lines += ["", f"problems:     {len(problems):,}" + (" (skipped files)" if problems else "")]
+    lines += [f"  - {p}" for p in problems[:50]]
+    if len(problems) > 50:
+        lines.append(f"  ... and {len(problems) - 50:,} more")
+    return "\n".join(lines)
+
+
+def _hours_or_minutes(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"

@@ -1,0 +1,649 @@
+"""Fine-tuning pretrained audio transformers (DistilHuBERT, Wav2vec2, Whisper) through Hugging Face.
+
+The ``hf`` family loads a checkpoint named by ``model.checkpoint`` (hub name, short alias or local
+``save_pretrained`` folder, see :mod:`genrekit.models.hf_hub`) with ``AutoModelForAudioClassification``
+(``WhisperForAudioClassification`` for Whisper encoders) and its ``AutoFeatureExtractor``, wraps
+both in :class:`HFAudioClassifier` (waveform in, logits out) and trains that with the common
+loop of :mod:`genrekit.trainer`. The result is a ``save_pretrained`` folder (model + feature
+extractor, label map in the model config) inside the run folder, loadable by
+``transformers.pipeline("audio-classification", model=<run>/hf_model)``.
+
+Tracks are classified by windows of the model's input length (Whisper: its fixed 30 s; others:
+``model.params.window_seconds``, 10 s by default) whose probabilities are averaged.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from genrekit.config import ExperimentConfig
+from genrekit.data.audio import chunk_signal, load_audio, prepare_array
+from genrekit.errors import AudioError, ConfigError, RunError
+from genrekit.models.hf_hub import hub_errors, resolve_checkpoint
+from genrekit.models.registry import Family, ModelSpec, register_family, register_model
+
+#: Sub-folder of a run folder holding the fine-tuned ``save_pretrained`` model and feature extractor.
+HF_MODEL_DIR = "hf_model"
+
+#: Window length (s) for encoders without a fixed input length.
+DEFAULT_WINDOW_SECONDS = 10.0
+
+#: ``model.params`` of the hf family and their defaults.
+DEFAULT_PARAMS = {
+    "window_seconds": None,  # None: Whisper's fixed window, else DEFAULT_WINDOW_SECONDS
+    "freeze_feature_encoder": True,  # the convolutional waveform encoder (Whisper: its two input convolutions)
+    "freeze_encoder": False,  # the whole pretrained body: only the projector and classifier train
+    "gradient_checkpointing": False,  # recompute activations in the backward pass (GPU memory for time)
+    "hf_config": {},  # extra config overrides for from_pretrained, e.g. {layerdrop = 0.0, mask_time_prob = 0.05}
+}
+
+
+def _is_whisper(feature_extractor) -> bool:
+    from transformers import WhisperFeatureExtractor
+
+    return isinstance(feature_extractor, WhisperFeatureExtractor)
+
+
+def fixed_window_seconds(feature_extractor) -> float | None:
+    """The input length an encoder requires (Whisper: ``chunk_length``, 30 s), or None if any length works."""
+    if _is_whisper(feature_extractor):
+        return feature_extractor.n_samples / feature_extractor.sampling_rate
+    return None
+
+
+class HFAudioClassifier(nn.Module):
+    """A pretrained audio transformer and its feature extractor as one ``waveform -> logits`` module.
+
+    Wraps ``AutoModelForAudioClassification`` models: DistilHuBERT (Chang et al. 2022), wav2vec 2.0
+    (Baevski et al. 2020) and Whisper's encoder (Radford et al. 2022). The checkpoint's own
+    feature extractor is the front-end, applied inside :meth:`forward` exactly as
+    ``pipeline("audio-classification")`` applies it, so training and inference cannot diverge.
+
+    Parameters
+    ----------
+    model : transformers.PreTrainedModel
+        An audio-classification model whose config carries ``id2label``/``label2id``.
+    feature_extractor : transformers.SequenceFeatureExtractor
+        Wav2Vec2FeatureExtractor (waveform normalisation) or WhisperFeatureExtractor (log-mel).
+    window_seconds : float
+        Length of the windows tracks are cut into (fixed at 30 s for Whisper).
+    """
+
+    def __init__(self, model, feature_extractor, *, window_seconds: float | None = None):
+        super().__init__()
+        self.model = model
+        self.feature_extractor = feature_extractor
+        self.sample_rate = int(feature_extractor.sampling_rate)
+        fixed = fixed_window_seconds(feature_extractor)
+        if fixed is not None and window_seconds is not None and abs(window_seconds - fixed) > 1e-6:
+            raise ConfigError(
+                f"Whisper encoders take fixed {fixed:g} s windows; remove model.params.window_seconds "
+                f"(got {window_seconds:g})"
+            )
+        self.window_seconds = float(fixed or window_seconds or DEFAULT_WINDOW_SECONDS)
+        if self.window_seconds <= 0:
+            raise ConfigError(f"model.params.window_seconds must be positive, got {self.window_seconds}")
+
+    @property
+    def labels(self) -> list[str]:
+        """Class names in class-id order, from the model config's ``id2label``."""
+        id2label = self.model.config.id2label
+        return [id2label[i] for i in range(self.model.config.num_labels)]
+
+    def frontend(self, waveform: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The model's keyword inputs for a ``(batch, samples)`` waveform at :attr:`sample_rate`."""
+        from transformers import Wav2Vec2FeatureExtractor
+
+        fe = self.feature_extractor
+        if isinstance(fe, Wav2Vec2FeatureExtractor) and not fe.return_attention_mask:
+            # Same arithmetic as Wav2Vec2FeatureExtractor.zero_mean_unit_var_norm on unpadded
+            # input, done on the device to spare a host round trip per batch.
+            x = waveform.float()
+            if fe.do_normalize:
+                mean = x.mean(dim=-1, keepdim=True)
+                var = x.var(dim=-1, unbiased=False, keepdim=True)
+                x = (x - mean) / torch.sqrt(var + 1e-7)
+            return {"input_values": x}
+        arrays = list(waveform.detach().float().cpu().numpy())
+        kwargs = {"device": str(waveform.device)} if _is_whisper(fe) else {}
+        inputs = fe(arrays, sampling_rate=self.sample_rate, return_tensors="pt", **kwargs)
+        return {k: v.to(waveform.device) for k, v in inputs.items()}
+
+    def forward(self, waveform: torch.Tensor) -> torch.Tensor:
+        """``(batch, samples)`` audio at :attr:`sample_rate` -> ``(batch, num_labels)`` logits."""
+        if waveform.ndim != 2:
+            raise ValueError(f"expected a (batch, samples) waveform, got shape {tuple(waveform.shape)}")
+        # front-end: the checkpoint's feature extractor (normalisation or log-mel)
+        inputs = self.frontend(waveform)
+        # pretrained encoder, pooling and classification head
+        return self.model(**inputs).logits
+
+    def windows(self, y: np.ndarray) -> np.ndarray:
+        """Cut a mono signal at :attr:`sample_rate` into model windows.
+
+        Full windows from the start; a tail of at least half a window becomes one more window
+        ending at the last sample (overlapping its neighbour rather than padded with silence).
+        A signal shorter than one window is one (short) window: Whisper's extractor pads it,
+        the others accept any length.
+
+        Returns
+        -------
+        np.ndarray [shape=(n_windows, samples)]
+        """
+        size = int(round(self.window_seconds * self.sample_rate))
+        if y.shape[-1] <= size:
+            return y[None, :]
+        out = chunk_signal(y, sr=self.sample_rate, chunk_seconds=self.window_seconds)
+        tail = y.shape[-1] - out.shape[0] * size
+        if tail >= size / 2:
+            out = np.concatenate([out, y[None, -size:]])
+        return out
+
+    def save_pretrained(self, folder: str | Path) -> Path:
+        """Write model and feature extractor with ``save_pretrained`` (safetensors) into ``folder``."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.model.save_pretrained(folder)
+        self.feature_extractor.save_pretrained(folder)
+        return folder
+
+
+# ---------------------------------------------------------------------- building
+
+
+def _check_params(params: dict | None) -> dict:
+    params = dict(params or {})
+    unknown = sorted(set(params) - set(DEFAULT_PARAMS))
+    if unknown:
+        raise ConfigError(f"hf: unknown model.params {unknown}; known: {', '.join(sorted(DEFAULT_PARAMS))}")
+    merged = {**copy.deepcopy(DEFAULT_PARAMS), **params}
+    if not isinstance(merged["hf_config"], dict):
+        raise ConfigError("hf: model.params.hf_config must be a table of transformers config overrides")
+    return merged
+
+
+def load_pretrained(checkpoint: str, *, labels: list[str] | None = None, hf_config: dict | None = None):
+    """Load a checkpoint's audio-classification model and feature extractor.
+
+    Parameters
+    ----------
+    checkpoint : str
+        Hub name, alias or local folder (see :func:`~genrekit.models.hf_hub.resolve_checkpoint`).
+    labels : list of str, optional
+        Class names for a new classification head (label2id/id2label go into the config). None
+        keeps the checkpoint's head and labels (loading a fine-tuned model).
+    hf_config : dict, optional
+        Config overrides passed to ``from_pretrained``.
+
+    Returns
+    -------
+    model : transformers.PreTrainedModel
+        In float32 (mixed precision is applied by autocast while training).
+    feature_extractor : transformers.SequenceFeatureExtractor
+
+    Raises
+    ------
+    ConfigError
+        If the checkpoint cannot be found or downloaded (with what to do about it).
+    """
+    from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
+
+    source = resolve_checkpoint(checkpoint)
+    kwargs = dict(hf_config or {})
+    if labels is not None:
+        if len(labels) < 2:
+            raise ConfigError(f"hf: need at least 2 genres to classify, got {labels}")
+        kwargs.update(
+            num_labels=len(labels),
+            label2id={label: i for i, label in enumerate(labels)},
+            id2label={i: label for i, label in enumerate(labels)},
+            # a fine-tuned checkpoint with another label count gets a fresh head
+            ignore_mismatched_sizes=True,
+        )
+    with hub_errors(source, what="feature extractor"):
+        feature_extractor = AutoFeatureExtractor.from_pretrained(source)
+    with hub_errors(source, what="model"):
+        model = AutoModelForAudioClassification.from_pretrained(source, dtype=torch.float32, **kwargs)
+    return model, feature_extractor
+
+
+def configure_training(model, *, freeze_feature_encoder: bool, freeze_encoder: bool, gradient_checkpointing: bool) -> None:
+    """Apply the hf family's freezing and checkpointing options to a model in place."""
+    if freeze_encoder:
+        if hasattr(model, "freeze_encoder"):  # WhisperForAudioClassification
+            model.freeze_encoder()
+        elif hasattr(model, "freeze_base_model"):
+            model.freeze_base_model()
+        else:
+            raise ConfigError(f"hf: {type(model).__name__} cannot freeze its encoder")
+    if freeze_feature_encoder:
+        if hasattr(model, "freeze_feature_encoder"):
+            model.freeze_feature_encoder()
+        elif hasattr(model, "encoder") and hasattr(model.encoder, "conv1"):
+            # Whisper's counterpart of the CNN feature encoder: the two convolutions over the log-mel
+            for conv in (model.encoder.conv1, model.encoder.conv2):
+                conv.requires_grad_(False)
+    if gradient_checkpointing:
+        if not getattr(model, "supports_gradient_checkpointing", False):
+            raise ConfigError(f"hf: {type(model).__name__} does not support gradient checkpointing")
+        enable = getattr(model, "activation_checkpointing_enable", None)  # transformers >= 5 name
+        if enable is not None:
+            enable(activation_checkpointing_kwargs={"use_reentrant": False})
+        else:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+
+
+def build_hf(
+    *,
+    num_classes: int | None = None,
+    params: dict | None = None,
+    labels: list[str] | None = None,
+    checkpoint: str | None = None,
+    **_family_specific,
+) -> HFAudioClassifier:
+    """Build the fine-tunable :class:`HFAudioClassifier` for ``model.checkpoint`` (the registry's builder).
+
+    Parameters
+    ----------
+    num_classes : int, optional
+        Checked against ``labels``.
+    params : dict
+        ``model.params`` (see :data:`DEFAULT_PARAMS`).
+    labels : list of str
+        Genre names, index = class id.
+    checkpoint : str
+        ``model.checkpoint``.
+    """
+    params = _check_params(params)
+    if labels is None:
+        raise ConfigError("hf: the builder needs the label list (labels=...)")
+    if num_classes is not None and num_classes != len(labels):
+        raise ConfigError(f"hf: num_classes={num_classes} but {len(labels)} labels given")
+    model, feature_extractor = load_pretrained(checkpoint, labels=labels, hf_config=params["hf_config"])
+    configure_training(
+        model,
+        freeze_feature_encoder=bool(params["freeze_feature_encoder"]),
+        freeze_encoder=bool(params["freeze_encoder"]),
+        gradient_checkpointing=bool(params["gradient_checkpointing"]),
+    )
+    return HFAudioClassifier(model, feature_extractor, window_seconds=params["window_seconds"])
+
+
+# ---------------------------------------------------------------------- training runs
+
+#: Description of the fine-tuned model next to the run record (window, rates, origin).
+HF_INFO_FILE = "hf.json"
+HF_FORMAT = "genrekit-hf/1"
+
+
+@dataclass(frozen=True)
+class HFModelInfo:
+    """Contents of ``hf.json``: how to feed the saved model and where it came from."""
+
+    checkpoint: str  # model.checkpoint as given (hub name, alias or folder)
+    source: str  # what it resolved to
+    model_type: str  # 'hubert', 'wav2vec2', 'whisper', ...
+    labels: list[str]
+    sample_rate: int
+    window_seconds: float
+    clip_seconds: float | None = None
+    model_dir: str = HF_MODEL_DIR
+
+    def to_json(self) -> dict:
+        return {"format": HF_FORMAT, **self.__dict__}
+
+
+def window_for(config: ExperimentConfig, feature_extractor) -> float:
+    """Window length (s) of a run: Whisper's fixed input length, else ``model.params.window_seconds``,
+    else ``data.chunk_seconds``, else :data:`DEFAULT_WINDOW_SECONDS`."""
+    fixed = fixed_window_seconds(feature_extractor)
+    asked = config.model.params.get("window_seconds")
+    chunk = config.data.chunk_seconds
+    if fixed is not None:
+        for name, value in (("model.params.window_seconds", asked), ("data.chunk_seconds", chunk)):
+            if value is not None and abs(float(value) - fixed) > 1e-6:
+                raise ConfigError(
+                    f"Whisper encoders take fixed {fixed:g} s windows, but {name} = {value}; unset it or set {fixed:g}"
+                )
+        return fixed
+    return float(asked or chunk or DEFAULT_WINDOW_SECONDS)
+
+
+def train_hf(
+    config: ExperimentConfig,
+    *,
+    progress: bool = True,
+    index=None,
+    run_dir: str | Path | None = None,
+    resume: bool = False,
+    keep_checkpoints: bool = False,
+) -> Path:
+    """Fine-tune ``model.checkpoint`` on ``config.data`` and write a run folder (the hf family's trainer).
+
+    Tracks are cut into windows (see :func:`window_for`) at the feature extractor's sample rate;
+    :func:`genrekit.trainer.fit` trains the :class:`HFAudioClassifier` with AdamW, warm-up and
+    cosine decay, gradient accumulation (``train.grad_accum``), bf16 autocast on CUDA, and early
+    stopping on validation macro F1 per track.
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+        ``model.name = "hf"``, ``model.checkpoint`` and ``model.params`` (see :data:`DEFAULT_PARAMS`).
+    progress : bool
+        Progress bars and per-epoch lines.
+    index : TrackIndex, optional
+        Use these tracks instead of loading ``config.data.source`` (split by ``config.data`` if
+        their ``split`` column is empty).
+    run_dir : str or Path, optional
+        Write into this folder (default: a new one under ``config.runs_dir`` / ``paths.runs_dir()``).
+    resume : bool
+        Continue from ``run_dir/checkpoints`` after an interruption.
+    keep_checkpoints : bool
+        Keep the loop's resumable state (``checkpoints/``: full weights and optimizer moments,
+        gigabytes for Whisper medium) after a successful run.
+
+    Returns
+    -------
+    Path
+        The run folder: the :mod:`genrekit.runs` record, ``hf_model/`` (``save_pretrained``:
+        model with label map + feature extractor), ``hf.json``, ``metrics.json``, ``report.txt``,
+        ``confusion.png``, ``history.csv``, ``training_curves.png`` and ``tracks.csv``.
+    """
+    import shutil
+
+    from genrekit.evaluate import split_label, write_evaluation
+    from genrekit.models.registry import get_model
+    from genrekit.models.torch_family import CHECKPOINT_DIR, CURVES_FILE, HISTORY_FILE, INDEX_FILE, TRACKS_FILE, prepare_chunks
+    from genrekit.runs import RunInfo, new_run_dir, write_run_record
+    from genrekit.trainer import evaluate_tracks, fit, plot_history, resolve_device, seed_everything, write_history
+
+    spec = get_model(config.model.name)
+    if spec.family != "hf":
+        raise ConfigError(f"model {spec.name!r} belongs to the {spec.family!r} family, not 'hf'")
+    model_input = config.model.input or spec.default_input
+    if model_input not in spec.inputs:
+        raise ConfigError(f"model {spec.name!r} takes inputs {', '.join(spec.inputs)}, not {model_input!r}")
+    params = _check_params(config.model.params)
+    source = resolve_checkpoint(config.model.checkpoint)  # fail fast, before any audio is read
+
+    index = _split_index(config, index, progress)
+    labels = index.genres
+    seed_everything(config.train.seed)
+    model = spec.build(num_classes=len(labels), params=config.model.params, labels=labels, checkpoint=source)
+    window = window_for(config, model.feature_extractor)
+    model.window_seconds = window
+    sr = model.sample_rate
+
+    config = copy.deepcopy(config)
+    config.model.input = model_input
+    config.data.sample_rate = sr
+    config.data.chunk_seconds = window
+    if run_dir is None:
+        short = Path(source).name if Path(source).is_dir() else source.split("/")[-1]
+        run_dir = new_run_dir(config, dataset=index.name, model=f"hf-{short}")
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint_dir = run_dir / CHECKPOINT_DIR
+    checkpoint_dir.mkdir(exist_ok=True)
+    index.tracks.to_csv(run_dir / TRACKS_FILE, index=False)
+    (checkpoint_dir / INDEX_FILE).write_text(json.dumps({"name": index.name, "split_kind": index.split_kind}) + "\n")
+
+    data = prepare_chunks(
+        index, labels=labels, sr=sr, clip_seconds=config.data.clip_seconds, chunk_seconds=window,
+        hop_seconds=config.data.hop_seconds, seed=config.data.seed, valid_fraction=config.data.valid_fraction,
+        test_fraction=config.data.test_fraction, progress=progress,
+    )
+    if len(data.test) == 0:
+        raise ConfigError(f"{index.name}: the test split is empty (split kind {index.split_kind})")
+
+    began = time.perf_counter()
+    result = fit(model, data.train, data.valid, config=config.train, labels=labels, checkpoint_dir=checkpoint_dir,
+                 resume=resume, progress=progress)
+    train_seconds = time.perf_counter() - began
+    device = resolve_device(config.train.device)
+    batch = max(config.train.batch_size, 1)
+    test_scores, _, test_proba = evaluate_tracks(model, data.test, labels, batch_size=batch, device=device, precision=result.precision)
+    valid_scores, _, _ = evaluate_tracks(model, data.valid, labels, batch_size=batch, device=device, precision=result.precision)
+    chunk_accuracy = float((test_proba.argmax(axis=1) == data.test.labels.numpy()).mean())
+
+    model.to("cpu")
+    model.save_pretrained(run_dir / HF_MODEL_DIR)
+    info = HFModelInfo(
+        checkpoint=str(config.model.checkpoint), source=source, model_type=model.model.config.model_type,
+        labels=labels, sample_rate=sr, window_seconds=window, clip_seconds=config.data.clip_seconds,
+    )
+    (run_dir / HF_INFO_FILE).write_text(json.dumps(info.to_json(), indent=2) + "\n")
+    write_history(result.history, run_dir / HISTORY_FILE)
+    plot_history(result.history, run_dir / CURVES_FILE, title=f"hf {info.model_type} on {index.name}")
+
+    n_tracks = {s: getattr(data, s).n_tracks for s in ("train", "valid", "test")}
+    training = {
+        "best_epoch": result.best_epoch, "epochs_run": len(result.history), "stopped": result.stopped,
+        "best_valid_macro_f1": result.best_score, "device": result.device, "precision": result.precision,
+        "window_seconds": window, "test_chunk_accuracy": chunk_accuracy,
+        "gradient_checkpointing": bool(params["gradient_checkpointing"]), "grad_accum": config.train.grad_accum,
+        "freeze_feature_encoder": bool(params["freeze_feature_encoder"]), "freeze_encoder": bool(params["freeze_encoder"]),
+        "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+    }
+    run_info = RunInfo(
+        family="hf", model=spec.name, input=model_input, dataset=index.name,
+        split_kind=index.split_kind or config.data.split, train_seconds=round(train_seconds, 3),
+        n_train=n_tracks["train"], n_valid=n_tracks["valid"],
+        n_test=n_tracks["test"] if data.unit == "track" else len(data.test), unit=data.unit,
+        extra={"source": config.data.source, "checkpoint": str(config.model.checkpoint), "resolved_checkpoint": source,
+               "model_type": info.model_type, "window_seconds": window, "sample_rate": sr,
+               "train_chunks": len(data.train), "valid_chunks": len(data.valid), "test_chunks": len(data.test),
+               "best_epoch": result.best_epoch, "skipped_files": len(data.problems)},
+    )
+    metrics = {"split_kind": run_info.split_kind, "unit": data.unit, "test": test_scores, "valid": valid_scores, "training": training}
+    write_run_record(run_dir, info=run_info, config=config, labels=labels)
+    header = [
+        f"run {run_dir.name}",
+        f"model hf ({info.model_type} from {config.model.checkpoint}); dataset {index.name} ({config.data.source})",
+        f"tracks train/valid/test: {n_tracks['train']}/{n_tracks['valid']}/{n_tracks['test']}; windows of {window:g} s "
+        f"at {sr} Hz; split {split_label(run_info.split_kind)}",
+        f"best epoch {result.best_epoch} of {len(result.history)} ({result.stopped}); device {result.device}, {result.precision}",
+        "a track's prediction is the mean of its windows' probabilities",
+    ]
+    write_evaluation(run_dir, metrics, header=header, title=f"hf {info.model_type}")
+    if not keep_checkpoints:
+        # the fine-tuned weights are in hf_model/; the loop's copies and optimizer moments are only for resuming
+        for name in ("best.safetensors", "last.safetensors", "optimizer.safetensors"):
+            (checkpoint_dir / name).unlink(missing_ok=True)
+    return run_dir
+
+
+def _split_index(config: ExperimentConfig, index, progress: bool):
+    if index is None:
+        from genrekit.train import prepare_index
+
+        return prepare_index(config, progress=progress)
+    if index.tracks["split"].isna().any():
+        from genrekit.data.splits import assign_splits
+
+        data = config.data
+        return assign_splits(index, kind=data.split, seed=data.seed, valid_fraction=data.valid_fraction,
+                             test_fraction=data.test_fraction, split_dir=data.split_dir)
+    return index
+
+
+# ---------------------------------------------------------------------- loading and prediction
+
+
+class HFPredictor:
+    """A fine-tuned transformer with its feature extractor: waveform or file in, genre probabilities out.
+
+    Attributes
+    ----------
+    model : HFAudioClassifier
+        In eval mode.
+    info : HFModelInfo
+    labels : list of str
+        Class names (index = class id), from the model config's ``id2label``.
+    run_dir : Path or None
+    """
+
+    family = "hf"
+
+    def __init__(self, model: HFAudioClassifier, info: HFModelInfo, *, run_dir: Path | None = None,
+                 device: str = "cpu", batch_size: int = 8):
+        self.model = model.eval().to(device)
+        self.info = info
+        self.labels = model.labels
+        self.run_dir = run_dir
+        self.device = torch.device(device)
+        self.batch_size = batch_size
+
+    @property
+    def sample_rate(self) -> int:
+        return self.model.sample_rate
+
+    @property
+    def model_dir(self) -> Path | None:
+        """The ``save_pretrained`` folder (for ``transformers.pipeline``)."""
+        return None if self.run_dir is None else self.run_dir / self.info.model_dir
+
+    def chunks(self, waveform: np.ndarray, sr: int) -> np.ndarray:
+        """The model's input windows of a signal, ``(n_windows, samples)``, cut as in training.
+
+        The signal is mixed to mono and resampled to the model's rate, then cut into windows of
+        ``window_seconds``; a final partial window of at least half a window is zero-padded (as in
+        training). A signal shorter than half a window is one short window (Whisper's extractor
+        pads it to 30 s; the other encoders accept any length).
+        """
+        y = prepare_array(waveform, sr, sr=self.sample_rate)
+        size = int(round(self.model.window_seconds * self.sample_rate))
+        if y.shape[0] < size / 2:
+            return y[None, :]
+        return chunk_signal(y, sr=self.sample_rate, chunk_seconds=self.model.window_seconds, pad_last=True)
+
+    def predict_proba(self, waveform: np.ndarray, sr: int) -> np.ndarray:
+        """Class probabilities of every window of a signal.
+
+        Parameters
+        ----------
+        waveform : np.ndarray [shape=(samples,) or (channels, samples) or (samples, channels)]
+        sr : int
+            Its sample rate in Hz.
+
+        Returns
+        -------
+        proba : np.ndarray [shape=(n_windows, n_classes), dtype=float64]
+        """
+        from genrekit.trainer import predict_proba
+
+        windows = torch.from_numpy(np.ascontiguousarray(self.chunks(waveform, sr), dtype=np.float32))
+        return predict_proba(self.model, windows, batch_size=self.batch_size, device=self.device)
+
+    def predict_track_proba(self, waveform: np.ndarray, sr: int) -> np.ndarray:
+        """Track probabilities: the mean over windows, as in evaluation. Shape ``(n_classes,)``."""
+        return self.predict_proba(waveform, sr).mean(axis=0)
+
+    def predict_file(self, path: str | Path) -> np.ndarray:
+        """Track probabilities of an audio file, read as in training (the middle ``clip_seconds``)."""
+        y = load_audio(path, sr=self.sample_rate, middle=self.info.clip_seconds)
+        try:
+            return self.predict_track_proba(y, self.sample_rate)
+        except AudioError as exc:
+            raise AudioError(path, exc.reason) from None
+
+    def rescore(self, *, split: str = "test", progress: bool = True) -> dict:
+        """Score the run again on the tracks of one split it recorded in ``tracks.csv``."""
+        from genrekit.evaluate import track_metrics
+        from genrekit.models.torch_family import prepare_chunks, read_run_tracks
+        from genrekit.runs import read_run
+        from genrekit.trainer import predict_proba
+
+        if self.run_dir is None:
+            raise RunError("this predictor was not loaded from a run folder; nothing to re-score")
+        record = read_run(self.run_dir)
+        index = read_run_tracks(self.run_dir)
+        data = prepare_chunks(
+            index, labels=self.labels, sr=self.sample_rate, clip_seconds=self.info.clip_seconds,
+            chunk_seconds=self.model.window_seconds, hop_seconds=record.config.data.hop_seconds,
+            seed=record.config.data.seed, valid_fraction=record.config.data.valid_fraction,
+            test_fraction=record.config.data.test_fraction, splits=(split,), progress=progress,
+        )
+        part = getattr(data, split)
+        if len(part) == 0:
+            raise RunError(f"{self.run_dir}: the {split} split is empty")
+        proba = predict_proba(self.model, part.inputs, batch_size=self.batch_size, device=self.device)
+        scores = track_metrics(part.track_ids, proba, part.track_labels(), self.labels)
+        return {**scores, "unit": data.unit, "split": split, "split_kind": index.split_kind}
+
+    def __repr__(self) -> str:
+        return f"HFPredictor({self.info.model_type} from {self.info.checkpoint!r}, {len(self.labels)} classes, run={self.run_dir})"
+
+
+def load_hf_run(run_dir: str | Path, *, device: str = "cpu") -> HFPredictor:
+    """Load an hf run folder (the family's loader), or a bare ``save_pretrained`` folder.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A run folder holding ``hf.json`` and ``hf_model/``, or a folder with ``config.json`` and
+        ``preprocessor_config.json`` (then the window is Whisper's fixed length or 10 s).
+    device : str
+        'cpu', 'cuda', 'cuda:N'.
+
+    Raises
+    ------
+    RunError
+        If the folder holds neither, or the model cannot be read.
+    """
+    from transformers import AutoFeatureExtractor, AutoModelForAudioClassification
+
+    run_dir = Path(run_dir)
+    info_path = run_dir / HF_INFO_FILE
+    if info_path.is_file():
+        try:
+            data = json.loads(info_path.read_text())
+        except ValueError as exc:
+            raise RunError(f"{info_path}: not valid JSON ({exc})") from None
+        if data.pop("format", None) != HF_FORMAT:
+            raise RunError(f"{info_path}: not a {HF_FORMAT} description")
+        known = set(HFModelInfo.__dataclass_fields__)
+        info = HFModelInfo(**{k: v for k, v in data.items() if k in known})
+        model_dir, owner = run_dir / info.model_dir, run_dir
+    elif (run_dir / "config.json").is_file():
+        info, model_dir, owner = None, run_dir, None
+    else:
+        raise RunError(f"{run_dir}: not an hf run folder ({HF_INFO_FILE} is missing) nor a save_pretrained folder")
+    for needed in ("config.json", "preprocessor_config.json"):
+        if not (model_dir / needed).is_file():
+            raise RunError(f"{model_dir}: {needed} is missing")
+    try:
+        feature_extractor = AutoFeatureExtractor.from_pretrained(model_dir)
+        model = AutoModelForAudioClassification.from_pretrained(model_dir, dtype=torch.float32)
+    except (OSError, ValueError) as exc:
+        raise RunError(f"{model_dir}: cannot load the fine-tuned model ({str(exc).splitlines()[0][:300]})") from None
+    classifier = HFAudioClassifier(model, feature_extractor, window_seconds=None if info is None else info.window_seconds)
+    if info is None:
+        info = HFModelInfo(
+            checkpoint=str(run_dir), source=str(run_dir), model_type=model.config.model_type, labels=classifier.labels,
+            sample_rate=classifier.sample_rate, window_seconds=classifier.window_seconds, model_dir=".",
+        )
+    return HFPredictor(classifier, info, run_dir=owner, device=device)
+
+
+# ---------------------------------------------------------------------- registration
+
+register_model(
+    ModelSpec(
+        name="hf",
+        family="hf",
+        inputs=("waveform",),
+        build=build_hf,
+        description="fine-tuned pretrained audio transformer from model.checkpoint: DistilHuBERT, wav2vec 2.0, "
+        "Whisper encoder (Hugging Face transformers)",
+    )
+)
+register_family(Family("hf", train=train_hf, load=load_hf_run))

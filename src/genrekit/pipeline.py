@@ -1,0 +1,220 @@
+"""The main job: dataset -> split -> features -> models -> results table (``genrekit run``).
+
+By default it runs on the generated synthetic genre set, so it works with no download; pass a
+GTZAN or FMA path to run on real data. :func:`run_main_job` takes the same options as the
+command, for notebooks and tests.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import pandas as pd
+
+from genrekit import paths
+from genrekit.config import ExperimentConfig, load_config
+from genrekit.errors import ConfigError
+from genrekit.evaluate import LEAKY_SPLIT
+
+#: Models trained when none are named.
+DEFAULT_MODELS = ("logreg", "xgboost")
+
+#: Size of the synthetic set under ``quick`` (clips per genre, seconds per clip).
+QUICK_SYNTHETIC = (20, 10.0)
+
+#: Tracks per genre kept from a real dataset under ``quick``.
+QUICK_LIMIT_PER_GENRE = 20
+
+#: Chunk length used for the leaky comparison when no chunk length is given.
+DEFAULT_LEAKY_CHUNK_SECONDS = 3.0
+
+
+@dataclass
+class JobResult:
+    """What :func:`run_main_job` did.
+
+    Attributes
+    ----------
+    table : pd.DataFrame
+        This job's rows of :func:`genrekit.results.collect_results`.
+    markdown : str
+        The same table as Markdown (with the leaky footnote when needed).
+    runs : list of Path
+        The run folders written, in training order.
+    files : dict
+        Paths of the written ``results.md`` / ``results.csv``.
+    seconds : float
+        Wall time of the whole job.
+    """
+
+    table: pd.DataFrame
+    markdown: str
+    runs: list[Path] = field(default_factory=list)
+    files: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def job_config(
+    *,
+    data: str | None = None,
+    quick: bool = False,
+    split: str | None = None,
+    chunk_seconds: float | None = None,
+    with_leaky: bool = False,
+    config: str | Path | ExperimentConfig | None = None,
+    overrides: Sequence[str] = (),
+    runs_dir: str | Path | None = None,
+) -> ExperimentConfig:
+    """The base config of a job: file or object, ``overrides``, then the explicit arguments."""
+    if isinstance(config, ExperimentConfig):
+        base = copy.deepcopy(config)
+        if overrides:
+            raise ConfigError("pass overrides with a config file, or edit the ExperimentConfig object directly")
+    else:
+        base = load_config(config, list(overrides))
+    if base.name == "experiment":
+        base.name = "job"
+    if data is not None:
+        base.data.source = data
+    if split is not None:
+        base.data.split = split
+    if chunk_seconds is not None:
+        base.data.chunk_seconds = chunk_seconds
+    if runs_dir is not None:
+        base.runs_dir = str(runs_dir)
+    if quick:
+        if base.data.source == "synthetic":
+            base.data.synthetic_clips, base.data.synthetic_seconds = QUICK_SYNTHETIC
+        else:
+            base.data.limit_per_genre = base.data.limit_per_genre or QUICK_LIMIT_PER_GENRE
+    if with_leaky and not base.data.chunk_seconds:
+        # The leaky row is only comparable with track-level rows trained on the same chunks.
+        base.data.chunk_seconds = DEFAULT_LEAKY_CHUNK_SECONDS
+    if base.data.split == LEAKY_SPLIT:
+        raise ConfigError(
+            "the main job scores track-level splits; ask for the leaky comparison with --with-leaky "
+            "(or train it alone: genrekit train --split leaky-chunks --chunk-seconds 3)"
+        )
+    return base
+
+
+def run_main_job(
+    *,
+    data: str | None = None,
+    quick: bool = False,
+    models: Sequence[str] | str = DEFAULT_MODELS,
+    split: str | None = None,
+    chunk_seconds: float | None = None,
+    with_leaky: bool = False,
+    config: str | Path | ExperimentConfig | None = None,
+    overrides: Sequence[str] = (),
+    runs_dir: str | Path | None = None,
+    out_dir: str | Path | None = None,
+    progress: bool = True,
+    echo: Callable[[str], None] | None = print,
+) -> JobResult:
+    """Load a dataset, split it, extract features, train ``models`` and tabulate the results.
+
+    Parameters
+    ----------
+    data : str, optional
+        Dataset source (default: the config's, i.e. ``'synthetic'``); e.g. ``'gtzan:~/data/gtzan'``.
+    quick : bool
+        A small run: the synthetic set at 20 clips/genre x 10 s (or 20 tracks per genre of a
+        real dataset).
+    models : sequence of str or str
+        Registered model names, or one comma-separated string.
+    split : str, optional
+        Split kind (default: the config's, 'auto': artist-grouped when artists are known).
+    chunk_seconds : float, optional
+        Train on chunks of this length; predictions are averaged per track before scoring.
+    with_leaky : bool
+        Also train every model under the leaky protocol (3 s chunks unless ``chunk_seconds``) and
+        add those rows, labelled LEAKY, for comparison.
+    config : str or Path or ExperimentConfig, optional
+        Base experiment config (file or object); the arguments above override it.
+    overrides : sequence of str
+        ``section.field=value`` overrides applied to a config file.
+    runs_dir : str or Path, optional
+        Where run folders go (default: the config's, else :func:`genrekit.paths.runs_dir`).
+    out_dir : str or Path, optional
+        Also write this job's table there (``results.md``, ``results.csv``). The table of all
+        runs under the runs folder is refreshed either way.
+    progress : bool
+        Show progress bars.
+    echo : callable or None
+        Receives progress lines (``print`` by default; None for silence).
+
+    Returns
+    -------
+    JobResult
+    """
+    from genrekit.models import registry
+    from genrekit.results import collect_results, to_markdown, write_results
+    from genrekit.train import prepare_features, train
+
+    say = echo or (lambda line: None)
+    started = time.perf_counter()
+    names = [m.strip() for m in models.split(",")] if isinstance(models, str) else [str(m).strip() for m in models]
+    names = [n for n in names if n]
+    if not names:
+        raise ConfigError("no models to train; e.g. --models logreg,xgboost")
+    specs = [registry.get_model(n) for n in names]  # fails early on a typo
+    base = job_config(
+        data=data,
+        quick=quick,
+        split=split,
+        chunk_seconds=chunk_seconds,
+        with_leaky=with_leaky,
+        config=config,
+        overrides=overrides,
+        runs_dir=runs_dir,
+    )
+    runs_root = Path(base.runs_dir) if base.runs_dir else paths.runs_dir()
+    plan = [(spec.name, base.data.split) for spec in specs]
+    if with_leaky:
+        plan += [(spec.name, LEAKY_SPLIT) for spec in specs]
+    chunks = f", chunks of {base.data.chunk_seconds:g} s" if base.data.chunk_seconds else ""
+    say(f"genrekit run: {base.data.source}{' (quick)' if quick else ''}, split {base.data.split}{chunks}; "
+        f"{len(plan)} runs: {', '.join(f'{m} [{s}]' for m, s in plan)}")
+
+    if any((base.model.input or spec.default_input) == "features" for spec in specs):
+        say("[1] dataset, split and features (cached after the first run)")
+        t0 = time.perf_counter()
+        prepared = prepare_features(base, progress=progress)
+        counts = prepared.counts()
+        say(
+            f"    {prepared.dataset}: {len(prepared.labels)} genres, {len(prepared.feature_columns)} features, "
+            f"tracks train/valid/test {counts['train']}/{counts['valid']}/{counts['test']} "
+            f"({prepared.split_kind} split), {len(prepared.frame)} rows, {len(prepared.problems)} files skipped "
+            f"[{time.perf_counter() - t0:.1f} s]"
+        )
+
+    run_dirs = []
+    for step, (name, kind) in enumerate(plan, start=2):
+        cfg = copy.deepcopy(base)
+        cfg.model.name = name
+        cfg.data.split = kind
+        if kind == LEAKY_SPLIT:
+            cfg.name = f"{base.name}-leaky"
+        say(f"[{step}] {name} on {cfg.data.split} split{' (LEAKY comparison)' if kind == LEAKY_SPLIT else ''}")
+        t0 = time.perf_counter()
+        run_dir = train(cfg, progress=progress)
+        run_dirs.append(run_dir)
+        say(f"    {run_dir.name} [{time.perf_counter() - t0:.1f} s]")
+
+    everything = collect_results(runs_root)
+    mine = {str(p) for p in run_dirs}
+    table = everything[everything["path"].isin(mine)].reset_index(drop=True)
+    markdown = to_markdown(table)
+    files = write_results(table, out_dir) if out_dir is not None else {}
+    write_results(everything, runs_root)
+    seconds = time.perf_counter() - started
+    say("")
+    say(markdown.rstrip("\n"))
+    say(f"\n{len(run_dirs)} runs in {seconds:.0f} s; all runs: {runs_root / 'results.md'}")
+    return JobResult(table=table, markdown=markdown, runs=run_dirs, files=files, seconds=seconds)

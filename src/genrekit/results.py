@@ -1,0 +1,150 @@
+"""One results table rebuilt from every run folder (``genrekit results``).
+
+Each row is one run: where the number comes from (dataset, split kind, unit scored), what was
+trained (model, input) and the test scores. Scores of the leaky comparison protocol are labelled
+``leaky-chunks (LEAKY)`` and footnoted, so they are never read as generalisation to new tracks.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from genrekit import paths
+from genrekit.errors import RunError
+from genrekit.evaluate import LEAKY_NOTE, is_leaky, split_label
+
+#: Columns of :func:`collect_results`, in order.
+RESULT_COLUMNS = [
+    "dataset",
+    "split_kind",
+    "model",
+    "input",
+    "unit",
+    "accuracy",
+    "macro_f1",
+    "n_test",
+    "train_seconds",
+    "run",
+    "leaky",
+    "chunk_seconds",
+    "created",
+    "path",
+]
+
+# Headers of the Markdown table (column -> header); the rest stay in the CSV only.
+_SHOWN = {
+    "dataset": "dataset",
+    "split_kind": "split kind",
+    "model": "model",
+    "input": "input",
+    "unit": "unit",
+    "accuracy": "accuracy",
+    "macro_f1": "macro F1",
+    "n_test": "n test",
+    "train_seconds": "train s",
+    "run": "run folder",
+}
+
+
+def collect_results(runs_root: str | Path | None = None) -> pd.DataFrame:
+    """Read ``run.json`` and ``metrics.json`` of every run folder under ``runs_root``.
+
+    Parameters
+    ----------
+    runs_root : str or Path, optional
+        Folder searched recursively for run folders (default :func:`genrekit.paths.runs_dir`).
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per run with test scores, columns :data:`RESULT_COLUMNS`; ``split_kind`` is the
+        shown label (``'leaky-chunks (LEAKY)'`` for the leaky protocol). Sorted by dataset, then
+        track-level splits before leaky ones, then macro F1 (best first). Runs without test
+        metrics are left out; unreadable folders are listed in ``table.attrs["skipped"]``.
+    """
+    from genrekit.runs import find_runs, read_run
+
+    root = Path(runs_root) if runs_root is not None else paths.runs_dir()
+    rows, skipped = [], []
+    for folder in find_runs(root):
+        try:
+            record = read_run(folder)
+        except RunError as exc:
+            skipped.append(str(exc))
+            continue
+        test = record.metrics.get("test")
+        if not isinstance(test, dict) or "accuracy" not in test:
+            skipped.append(f"{folder}: no test metrics")
+            continue
+        info = record.info
+        kind = record.metrics.get("split_kind") or info.split_kind
+        leaky = is_leaky(kind)
+        seconds = info.train_seconds
+        rows.append(
+            {
+                "dataset": info.dataset,
+                "split_kind": split_label(kind),
+                "model": info.model,
+                "input": info.input,
+                "unit": record.metrics.get("unit") or info.unit,
+                "accuracy": float(test["accuracy"]),
+                "macro_f1": float(test.get("macro_f1", math.nan)),
+                "n_test": int(test.get("n", info.n_test or 0)),
+                "train_seconds": float(seconds) if seconds is not None else math.nan,
+                "run": folder.name,
+                "leaky": leaky,
+                "chunk_seconds": (info.extra or {}).get("chunk_seconds", record.config.data.chunk_seconds),
+                "created": info.created,
+                "path": str(folder),
+            }
+        )
+    table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    if len(table):
+        table = table.sort_values(
+            ["dataset", "leaky", "split_kind", "macro_f1", "created"], ascending=[True, True, True, False, True], kind="stable"
+        ).reset_index(drop=True)
+    table.attrs["skipped"] = skipped
+    return table
+
+
+def to_markdown(table: pd.DataFrame) -> str:
+    """The table as GitHub Markdown, with a footnote under it when it holds leaky rows."""
+    shown = table[list(_SHOWN)].rename(columns=_SHOWN) if len(table) else pd.DataFrame(columns=list(_SHOWN.values()))
+    header = list(shown.columns)
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" if _numeric(c) else "---" for c in header) + "|"]
+    for _, row in shown.iterrows():
+        lines.append("| " + " | ".join(_cell(column, row[column]) for column in header) + " |")
+    if len(table) and table["leaky"].any():
+        lines.append("")
+        lines.append(f"(LEAKY) {LEAKY_NOTE} Compare it with the track-level rows of the same dataset.")
+    if len(table):
+        lines.append("")
+        lines.append("Scores are on the test split of the split kind shown; unit 'track' means chunk predictions "
+                     "were averaged per track before scoring.")
+    return "\n".join(lines) + "\n"
+
+
+def _numeric(header: str) -> bool:
+    return header in {"accuracy", "macro F1", "n test", "train s"}
+
+
+def _cell(column: str, value) -> str:
+    if column in {"accuracy", "macro F1"}:
+        return f"{value:.3f}"
+    if column == "train s":
+        return "" if pd.isna(value) else f"{value:.1f}"
+    return str(value).replace("|", "\\|")
+
+
+def write_results(table: pd.DataFrame, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``results.md`` and ``results.csv`` into ``out_dir``; returns their paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    markdown = out_dir / "results.md"
+    csv = out_dir / "results.csv"
+    markdown.write_text("# genrekit results\n\n" + to_markdown(table))
+    table.to_csv(csv, index=False, float_format="%.4f")
+    return {"markdown": markdown, "csv": csv}

@@ -1,0 +1,533 @@
+"""One training loop for every torch network (CNNs, LSTMs, and later WaveNet and transformers).
+
+The loop knows only this contract: ``model(inputs) -> logits`` for a batch of examples, and
+datasets of ``(input, label)`` pairs with a ``track_ids`` array (one id per example), so chunk
+predictions can be aggregated to tracks. It adds:
+
+* AdamW (no weight decay on biases and norms) with linear warm-up and cosine decay;
+* early stopping on the validation macro F1 *per track* (chunk probabilities averaged per track by
+  :func:`genrekit.evaluate.track_metrics`), and the best weights kept;
+* resumable checkpoints without pickle: weights and optimizer tensors in safetensors, the rest
+  (epoch, step, scheduler, history, parameter groups) in JSON;
+* deterministic data order and initialisation from ``TrainConfig.seed``;
+* mixed precision on CUDA (bf16 autocast, or fp16 with a gradient scaler where bf16 is missing);
+* SpecAugment masking inside the network's front-end while training, and mixup;
+* gradient accumulation, ``max_steps`` for tests, and a tqdm bar with live loss and accuracy.
+
+Checkpoint folder (``checkpoint_dir``)::
+
+    best.safetensors        # weights of the best validation epoch
+    last.safetensors        # weights after the last finished epoch
+    optimizer.safetensors   # optimizer moments and RNG state after the last finished epoch
+    state.json              # epoch, step, best score, scheduler, history, optimizer hyper-parameters
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from genrekit.config import TrainConfig
+from genrekit.errors import ConfigError, RunError
+from genrekit.evaluate import track_metrics
+
+BEST_WEIGHTS = "best.safetensors"
+LAST_WEIGHTS = "last.safetensors"
+OPTIMIZER_FILE = "optimizer.safetensors"
+STATE_FILE = "state.json"
+
+#: Share of optimiser steps spent warming the learning rate up.
+WARMUP_FRACTION = 0.05
+
+HISTORY_COLUMNS = [
+    "epoch", "step", "lr", "train_loss", "train_accuracy", "valid_loss", "valid_accuracy", "valid_macro_f1", "seconds",
+]
+
+
+class ChunkSet(Dataset):
+    """Examples held in memory: waveform chunks (or cached images), labels and track ids.
+
+    Parameters
+    ----------
+    inputs : torch.Tensor [shape=(n, samples) or (n, 1, rows, columns), dtype=float32]
+    labels : torch.Tensor [shape=(n,), dtype=int64]
+        Class ids.
+    track_ids : np.ndarray [shape=(n,)]
+        The track each example was cut from; chunks of one track are contiguous.
+    """
+
+    def __init__(self, inputs: torch.Tensor, labels: torch.Tensor, track_ids: Iterable):
+        self.inputs = inputs
+        self.labels = labels.long()
+        self.track_ids = np.asarray(list(track_ids) if not isinstance(track_ids, np.ndarray) else track_ids).astype(str)
+        if not (len(self.inputs) == len(self.labels) == len(self.track_ids)):
+            raise ValueError(
+                f"inputs, labels and track_ids differ in length: {len(self.inputs)}, {len(self.labels)}, {len(self.track_ids)}"
+            )
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int):
+        return self.inputs[i], self.labels[i]
+
+    def track_labels(self) -> dict[str, int]:
+        """Label of each track id."""
+        return dict(zip(self.track_ids.tolist(), self.labels.tolist()))
+
+    @property
+    def n_tracks(self) -> int:
+        return len(set(self.track_ids.tolist()))
+
+
+@dataclass
+class FitResult:
+    """What :func:`fit` did."""
+
+    history: list[dict] = field(default_factory=list)
+    best_epoch: int = 0
+    best_score: float = -1.0
+    stopped: str = ""  # 'epochs', 'early-stop', 'max-steps' or 'interrupted'
+    device: str = "cpu"
+    precision: str = "fp32"
+    seconds: float = 0.0
+
+
+# ---------------------------------------------------------------------- set-up helpers
+def resolve_device(name: str = "auto") -> torch.device:
+    """'auto' picks CUDA when present, else CPU; 'cuda:N' and 'cpu' are taken as given."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ConfigError(f"unknown device {name!r}; use 'auto', 'cpu', 'cuda' or 'cuda:N'") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {name!r} asked for, but this torch build sees no CUDA device")
+    return device
+
+
+def precision_for(device: torch.device) -> str:
+    """'bf16' on CUDA devices that support it, 'fp16' on older CUDA devices, 'fp32' on CPU."""
+    if device.type != "cuda":
+        return "fp32"  # CPU autocast is slower than fp32 on most CPUs
+    return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and torch (all devices)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def set_spec_augment(model: nn.Module, enabled: bool) -> None:
+    """Switch SpecAugment masking on or off in every spectrogram front-end inside ``model``."""
+    from genrekit.features.spectrogram import SpecAugment, SpectrogramFrontEnd
+
+    for module in model.modules():
+        if isinstance(module, SpectrogramFrontEnd):
+            module.augment = SpecAugment() if enabled else None
+
+
+def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
+    """AdamW; biases and normalisation weights (1-D parameters) get no weight decay."""
+    decay, no_decay = [], []
+    for param in model.parameters():
+        if param.requires_grad:
+            (decay if param.ndim >= 2 else no_decay).append(param)
+    groups = [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW([g for g in groups if g["params"]], lr=config.lr)
+
+
+def warmup_cosine(total_steps: int, *, warmup_fraction: float = WARMUP_FRACTION) -> Callable[[int], float]:
+    """Learning-rate multiplier: linear warm-up over the first steps, then cosine decay to zero."""
+    total = max(1, total_steps)
+    warmup = max(1, int(round(warmup_fraction * total)))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = min(1.0, (step - warmup) / max(1, total - warmup))
+        return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    return factor
+
+
+# ---------------------------------------------------------------------- prediction
+def predict_proba(
+    model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 64, device: torch.device | str = "cpu", precision: str = "fp32"
+) -> np.ndarray:
+    """Class probabilities for every example, in order, with the model in eval mode.
+
+    Parameters
+    ----------
+    inputs : torch.Tensor [shape=(n, ...)]
+
+    Returns
+    -------
+    proba : np.ndarray [shape=(n, num_classes), dtype=float64]
+    """
+    device = torch.device(device)
+    was_training = model.training
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(inputs), batch_size):
+            x = inputs[start : start + batch_size].to(device, non_blocking=True)
+            with _autocast(device, precision):
+                logits = model(x)
+            out.append(torch.softmax(logits.float(), dim=-1).cpu())
+    model.train(was_training)
+    if not out:
+        return np.zeros((0, 0))
+    return torch.cat(out).double().numpy()
+
+
+def evaluate_tracks(model: nn.Module, data: ChunkSet, labels: list[str], *, batch_size: int, device, precision: str = "fp32") -> tuple[dict, float, np.ndarray]:
+    """(per-track metrics, mean chunk cross-entropy, chunk probabilities) of ``model`` on ``data``."""
+    proba = predict_proba(model, data.inputs, batch_size=batch_size, device=device, precision=precision)
+    eps = 1e-12
+    loss = float(-np.mean(np.log(proba[np.arange(len(proba)), data.labels.numpy()] + eps)))
+    metrics = track_metrics(data.track_ids, proba, data.track_labels(), labels)
+    return metrics, loss, proba
+
+
+def _autocast(device: torch.device, precision: str):
+    if precision == "fp32":
+        return torch.autocast(device_type=device.type, enabled=False)
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16 if precision == "bf16" else torch.float16)
+
+
+# ---------------------------------------------------------------------- checkpoint state (no pickle)
+def save_weights(model: nn.Module, path: Path) -> None:
+    """The model's state dict as safetensors (write-then-rename, so a crash never leaves half a file)."""
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    _atomic_save(tensors, path)
+
+
+def load_weights(model: nn.Module, path: Path) -> None:
+    try:
+        state = load_file(str(path))
+    except Exception as exc:  # safetensors raises SafetensorError / OSError on damaged files
+        raise RunError(f"{path}: unreadable weights ({exc})") from None
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise RunError(f"{path}: weights do not fit the network (missing {missing[:5]}, unexpected {unexpected[:5]})")
+
+
+def optimizer_state(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
+    """Split an optimizer's state dict into tensors (for safetensors) and JSON-able values.
+
+    ``torch.save`` would pickle the state; here every tensor goes to safetensors under
+    ``state.<param id>.<name>`` and everything else (hyper-parameters, non-tensor state) to JSON.
+    """
+    sd = optimizer.state_dict()
+    tensors, scalars = {}, {}
+    for pid, values in sd["state"].items():
+        for name, value in values.items():
+            if torch.is_tensor(value):
+                tensors[f"state.{pid}.{name}"] = value.detach().cpu().contiguous()
+            else:
+                scalars.setdefault(str(pid), {})[name] = value
+    groups = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in g.items()} for g in sd["param_groups"]]
+    return tensors, {"param_groups": groups, "scalars": scalars}
+
+
+def restore_optimizer(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict) -> None:
+    """Inverse of :func:`optimizer_state`."""
+    state: dict[int, dict] = {}
+    for key, value in tensors.items():
+        if not key.startswith("state."):
+            continue
+        _, pid, name = key.split(".", 2)
+        state.setdefault(int(pid), {})[name] = value
+    for pid, values in meta.get("scalars", {}).items():
+        state.setdefault(int(pid), {}).update(values)
+    groups = [{k: (tuple(v) if k == "betas" else v) for k, v in g.items()} for g in meta["param_groups"]]
+    optimizer.load_state_dict({"state": state, "param_groups": groups})
+
+
+def _atomic_save(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    save_file(tensors, str(tmp))
+    tmp.replace(path)
+
+
+def _atomic_json(data: dict, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=_plain) + "\n")
+    tmp.replace(path)
+
+
+def _plain(value):
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+# ---------------------------------------------------------------------- the loop
+def fit(
+    model: nn.Module,
+    train_set: ChunkSet,
+    valid_set: ChunkSet,
+    *,
+    config: TrainConfig,
+    labels: list[str],
+    checkpoint_dir: str | Path,
+    resume: bool = False,
+    progress: bool = True,
+    on_epoch_end: Callable[[dict], None] | None = None,
+    clip_grad_norm: float | None = 1.0,
+) -> FitResult:
+    """Train ``model`` with early stopping on validation macro F1 per track.
+
+    Parameters
+    ----------
+    model : nn.Module
+        ``model(x) -> logits (batch, num_classes)`` for a batch of ``train_set`` inputs.
+    train_set, valid_set : ChunkSet
+    config : TrainConfig
+        Epochs, batch size, learning rate, weight decay, patience, accumulation, device, workers,
+        augmentation, mixup, max_steps and seed.
+    labels : list of str
+        Class names (index = class id).
+    checkpoint_dir : str or Path
+        Where best/last weights and the resumable state go (created if missing).
+    resume : bool
+        Continue from the state in ``checkpoint_dir`` if there is one (same data, same model).
+    on_epoch_end : callable, optional
+        Called with each epoch's history row after its checkpoint is written (progress reports;
+        raising KeyboardInterrupt there stops training with everything saved).
+    clip_grad_norm : float or None
+        Clip the global gradient norm (keeps LSTMs stable); None disables.
+
+    Returns
+    -------
+    FitResult
+        The model holds the *best* weights on return.
+    """
+    from tqdm.auto import tqdm
+
+    if len(train_set) == 0:
+        raise ConfigError("no training examples: the train split is empty")
+    if len(valid_set) == 0:
+        raise ConfigError("no validation examples: early stopping needs a non-empty validation split")
+    if config.batch_size < 1 or config.grad_accum < 1 or config.epochs < 1:
+        raise ConfigError("train.batch_size, train.grad_accum and train.epochs must be at least 1")
+    checkpoint_dir = Path(checkpoint_dir)
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    device = resolve_device(config.device)
+    precision = precision_for(device)
+    seed_everything(config.seed)
+    model.to(device)
+    set_spec_augment(model, config.augment)
+
+    # one batch of one example would break batch norm in training mode
+    drop_last = len(train_set) % config.batch_size == 1 and len(train_set) > 1
+    batches_per_epoch = len(train_set) // config.batch_size if drop_last else math.ceil(len(train_set) / config.batch_size)
+    steps_per_epoch = math.ceil(batches_per_epoch / config.grad_accum)
+    total_steps = config.epochs * steps_per_epoch
+    if config.max_steps is not None:
+        total_steps = min(total_steps, config.max_steps)
+
+    optimizer = make_optimizer(model, config)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(total_steps))
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
+    criterion = nn.CrossEntropyLoss()
+    mixup = torch.distributions.Beta(config.mixup, config.mixup) if config.mixup > 0 else None
+
+    result = FitResult(device=str(device), precision=precision)
+    start_epoch, step, best_loss, bad_epochs = 1, 0, math.inf, 0
+    state_path = checkpoint_dir / STATE_FILE
+    if resume and state_path.is_file():
+        saved = _load_state(checkpoint_dir, model, optimizer, scheduler, scaler, device)
+        result.history, result.best_epoch, result.best_score = saved["history"], saved["best_epoch"], saved["best_score"]
+        start_epoch, step, best_loss, bad_epochs = saved["epoch"] + 1, saved["step"], saved["best_loss"], saved["bad_epochs"]
+        if saved.get("stopped") in ("early-stop", "max-steps"):
+            result.stopped = saved["stopped"]
+            load_weights(model, checkpoint_dir / BEST_WEIGHTS)
+            return result
+        if progress:
+            print(f"resuming from epoch {saved['epoch']} (step {step}) in {checkpoint_dir}")
+
+    began = time.perf_counter()
+    result.stopped = "epochs"
+    for epoch in range(start_epoch, config.epochs + 1):
+        epoch_began = time.perf_counter()
+        model.train()
+        # The order depends only on (seed, epoch), so a resumed run sees the same batches.
+        order = torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)
+        loader = DataLoader(
+            train_set, batch_size=config.batch_size, shuffle=True, generator=order, drop_last=drop_last,
+            num_workers=config.num_workers, pin_memory=device.type == "cuda",
+        )
+        seen, loss_sum, correct = 0, 0.0, 0.0
+        bar = tqdm(loader, desc=f"epoch {epoch}/{config.epochs}", disable=not progress, leave=False, dynamic_ncols=True)
+        optimizer.zero_grad(set_to_none=True)
+        hit_max = False
+        for i, (x, y) in enumerate(bar):
+            x = x.to(device, non_blocking=True)
+            y = y.to(device, non_blocking=True)
+            if mixup is not None:
+                lam = float(mixup.sample())
+                perm = torch.randperm(len(y), device=device)
+                x = lam * x + (1.0 - lam) * x[perm]
+            with _autocast(device, precision):
+                logits = model(x)
+                if mixup is not None:
+                    loss = lam * criterion(logits.float(), y) + (1.0 - lam) * criterion(logits.float(), y[perm])
+                else:
+                    loss = criterion(logits.float(), y)
+            scaler.scale(loss / config.grad_accum).backward()
+            if (i + 1) % config.grad_accum == 0 or i + 1 == len(loader):
+                if clip_grad_norm is not None:
+                    scaler.unscale_(optimizer)
+                    nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
+                scaler.step(optimizer)
+                scaler.update()
+                optimizer.zero_grad(set_to_none=True)
+                scheduler.step()
+                step += 1
+            with torch.no_grad():
+                predicted = logits.argmax(dim=-1)
+                hits = (predicted == y).float() if mixup is None else lam * (predicted == y).float() + (1 - lam) * (predicted == y[perm]).float()
+                seen += len(y)
+                loss_sum += float(loss) * len(y)
+                correct += float(hits.sum())
+            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
+            if config.max_steps is not None and step >= config.max_steps:
+                hit_max = True
+                break
+        bar.close()
+
+        metrics, valid_loss, _ = evaluate_tracks(model, valid_set, labels, batch_size=config.batch_size, device=device, precision=precision)
+        row = {
+            "epoch": epoch,
+            "step": step,
+            "lr": optimizer.param_groups[0]["lr"],
+            "train_loss": loss_sum / max(seen, 1),
+            "train_accuracy": correct / max(seen, 1),
+            "valid_loss": valid_loss,
+            "valid_accuracy": metrics["accuracy"],
+            "valid_macro_f1": metrics["macro_f1"],
+            "seconds": time.perf_counter() - epoch_began,
+        }
+        result.history.append(row)
+        score = metrics["macro_f1"]
+        # ties on F1 (common with few validation tracks) go to the lower validation loss
+        if score > result.best_score + 1e-9 or (abs(score - result.best_score) <= 1e-9 and valid_loss < best_loss):
+            result.best_score, result.best_epoch, best_loss, bad_epochs = score, epoch, valid_loss, 0
+            save_weights(model, checkpoint_dir / BEST_WEIGHTS)
+        else:
+            bad_epochs += 1
+        if progress:
+            print(
+                f"epoch {epoch:3d}  loss {row['train_loss']:.4f}  acc {row['train_accuracy']:.3f}  "
+                f"valid loss {valid_loss:.4f}  valid acc {metrics['accuracy']:.3f}  valid F1 {score:.3f}"
+                f"{'  *' if result.best_epoch == epoch else ''}"
+            )
+        stopped = ""
+        if hit_max:
+            stopped = "max-steps"
+        elif bad_epochs >= config.patience:
+            stopped = "early-stop"
+        _save_state(checkpoint_dir, model, optimizer, scheduler, scaler, device, {
+            "epoch": epoch, "step": step, "best_epoch": result.best_epoch, "best_score": result.best_score,
+            "best_loss": best_loss, "bad_epochs": bad_epochs, "stopped": stopped, "history": result.history,
+            "labels": list(labels),
+        })
+        if on_epoch_end is not None:
+            on_epoch_end(row)
+        if stopped:
+            result.stopped = stopped
+            break
+
+    result.seconds = time.perf_counter() - began
+    load_weights(model, checkpoint_dir / BEST_WEIGHTS)
+    set_spec_augment(model, False)
+    return result
+
+
+def _save_state(checkpoint_dir: Path, model, optimizer, scheduler, scaler, device, state: dict) -> None:
+    save_weights(model, checkpoint_dir / LAST_WEIGHTS)
+    tensors, meta = optimizer_state(optimizer)
+    tensors["rng.cpu"] = torch.get_rng_state()
+    if device.type == "cuda":
+        tensors["rng.cuda"] = torch.cuda.get_rng_state(device)
+    _atomic_save(tensors, checkpoint_dir / OPTIMIZER_FILE)
+    state = dict(state, optimizer=meta, scheduler=scheduler.state_dict(), scaler=scaler.state_dict())
+    # written last: a state.json always describes complete weight and optimizer files
+    _atomic_json(state, checkpoint_dir / STATE_FILE)
+
+
+def _load_state(checkpoint_dir: Path, model, optimizer, scheduler, scaler, device) -> dict:
+    try:
+        state = json.loads((checkpoint_dir / STATE_FILE).read_text())
+        tensors = load_file(str(checkpoint_dir / OPTIMIZER_FILE))
+    except (OSError, ValueError) as exc:
+        raise RunError(f"{checkpoint_dir}: cannot resume, the saved training state is unreadable ({exc})") from None
+    load_weights(model, checkpoint_dir / LAST_WEIGHTS)
+    restore_optimizer(optimizer, {k: v.to(device) for k, v in tensors.items() if k.startswith("state.")}, state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    if state.get("scaler"):
+        scaler.load_state_dict(state["scaler"])
+    torch.set_rng_state(tensors["rng.cpu"])
+    if device.type == "cuda" and "rng.cuda" in tensors:
+        torch.cuda.set_rng_state(tensors["rng.cuda"], device)
+    return state
+
+
+# ---------------------------------------------------------------------- reports
+def write_history(history: list[dict], path: str | Path) -> Path:
+    """One row per epoch (columns :data:`HISTORY_COLUMNS`) as CSV."""
+    path = Path(path)
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=HISTORY_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(history)
+    return path
+
+
+def plot_history(history: list[dict], path: str | Path, *, title: str | None = None) -> Path:
+    """Training curves: loss (train, validation) and accuracy / macro F1 per epoch, as a PNG."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    epochs = [r["epoch"] for r in history]
+    # the object API on an Agg canvas: no pyplot global state in headless jobs
+    fig = Figure(figsize=(10, 3.8), dpi=110)
+    FigureCanvasAgg(fig)
+    left, right = fig.subplots(1, 2)
+    left.plot(epochs, [r["train_loss"] for r in history], marker="o", label="train (chunks)")
+    left.plot(epochs, [r["valid_loss"] for r in history], marker="o", label="validation (chunks)")
+    left.set_xlabel("epoch")
+    left.set_ylabel("cross-entropy")
+    left.legend()
+    right.plot(epochs, [r["train_accuracy"] for r in history], marker="o", label="train accuracy (chunks)")
+    right.plot(epochs, [r["valid_accuracy"] for r in history], marker="o", label="validation accuracy (tracks)")
+    right.plot(epochs, [r["valid_macro_f1"] for r in history], marker="o", label="validation macro F1 (tracks)")
+    right.set_xlabel("epoch")
+    right.set_ylim(0, 1.02)
+    right.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path)
+    return path

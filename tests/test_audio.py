@@ -1,0 +1,197 @@
+"""Audio reading, resampling, windowing and chunking: tests that know the answer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from genrekit.data import audio
+from genrekit.data.audio import (
+    AudioInfo,
+    audio_info,
+    chunk_signal,
+    is_audio_file,
+    load_audio,
+    n_chunks,
+    prepare_array,
+    write_audio,
+)
+from genrekit.errors import AudioError
+
+SR = 22050
+
+
+def sine(freq=440.0, seconds=1.0, sr=SR, amp=0.5):
+    t = np.arange(int(round(seconds * sr))) / sr
+    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def peak_hz(y, sr):
+    spectrum = np.abs(np.fft.rfft(y * np.hanning(len(y))))
+    return np.fft.rfftfreq(len(y), 1 / sr)[int(np.argmax(spectrum))]
+
+
+@pytest.mark.parametrize("ext", [".wav", ".flac", ".ogg", ".mp3", ".au", ".aiff"])
+def test_every_format_round_trips_a_440_hz_sine(tmp_path, ext):
+    path = write_audio(tmp_path / f"a{ext}", sine(seconds=1.0), SR)
+    info = audio_info(path)
+    assert isinstance(info, AudioInfo)
+    assert info.samplerate == SR and info.channels == 1
+    assert info.duration == pytest.approx(1.0, abs=0.06)  # mp3 pads a frame
+    y = load_audio(path)
+    assert y.dtype == np.float32 and y.ndim == 1
+    assert abs(peak_hz(y, SR) - 440.0) < 3.0
+    assert 0.3 < np.abs(y).max() <= 1.0
+
+
+def test_resampling_keeps_pitch_and_length(tmp_path):
+    path = write_audio(tmp_path / "hi.wav", sine(1000.0, seconds=2.0, sr=44100), 44100)
+    y = load_audio(path, sr=16000)
+    assert y.shape == (32000,)
+    assert abs(peak_hz(y, 16000) - 1000.0) < 2.0
+    assert load_audio(path, sr=None).shape == (88200,)
+
+
+def test_stereo_is_averaged_or_kept(tmp_path):
+    left, right = sine(440.0), sine(440.0) * 0.0 + 0.25
+    path = write_audio(tmp_path / "st.wav", np.stack([left, right]), SR)
+    both = load_audio(path, mono=False)
+    assert both.shape == (2, SR)
+    mono = load_audio(path)
+    np.testing.assert_allclose(mono, both.mean(axis=0), atol=1e-6)
+
+
+def test_windows_read_the_right_seconds(tmp_path):
+    # a ramp stored as float: sample value = time in seconds / 10
+    ramp = (np.arange(3 * SR) / SR / 10).astype(np.float32)
+    path = write_audio(tmp_path / "ramp.wav", ramp, SR, subtype="FLOAT")
+    middle = load_audio(path, sr=None, middle=1.0)
+    assert middle.shape == (SR,)
+    assert middle[0] == pytest.approx(0.1, abs=1e-4)  # starts at 1.0 s
+    window = load_audio(path, sr=None, offset=2.0, duration=0.5)
+    assert window.shape == (SR // 2,)
+    assert window[0] == pytest.approx(0.2, abs=1e-4)
+    assert load_audio(path, sr=None, middle=10.0).shape == (3 * SR,)  # shorter file: all of it
+    with pytest.raises(AudioError, match="past the end"):
+        load_audio(path, offset=5.0)
+    with pytest.raises(ValueError):
+        load_audio(path, middle=1.0, offset=0.5)
+
+
+def test_unusable_files_raise_audio_error_naming_the_file(tmp_path):
+    with pytest.raises(AudioError, match="file not found") as missing:
+        audio_info(tmp_path / "nope.wav")
+    assert missing.value.path.endswith("nope.wav")
+    (tmp_path / "empty.wav").write_bytes(b"")
+    with pytest.raises(AudioError, match="0 bytes"):
+        load_audio(tmp_path / "empty.wav")
+    (tmp_path / "junk.wav").write_bytes(b"not audio at all\n" * 100)
+    with pytest.raises(AudioError, match="unreadable") as junk:
+        load_audio(tmp_path / "junk.wav")
+    assert "junk.wav" in str(junk.value)
+    assert "does not exist" not in str(junk.value)  # libsndfile's misleading wording is dropped
+
+
+def test_garbage_with_au_suffix_is_not_decoded_as_raw_mu_law(tmp_path):
+    # regression: libsndfile opens any headerless .au as 8 kHz mu-law, so garbage "decoded" to noise
+    path = tmp_path / "jazz.00054.au"
+    path.write_bytes(bytes(range(256)) * 20)
+    with pytest.raises(AudioError, match="no valid audio header"):
+        audio_info(path)
+    real = write_audio(tmp_path / "ok.au", sine(), SR)
+    assert audio_info(real).format == "AU"
+
+
+def test_unknown_stream_length_is_refused(tmp_path, monkeypatch):
+    # libsndfile reports SF_COUNT_MAX frames for a stream of unknown length; reading "to the end"
+    # would allocate exabytes
+    path = write_audio(tmp_path / "x.wav", sine(), SR)
+    real_info = sf.info
+
+    class Huge:
+        def __init__(self, p):
+            i = real_info(p)
+            self.samplerate, self.channels, self.format, self.subtype = i.samplerate, i.channels, i.format, i.subtype
+            self.frames = 2**63 - 1
+
+    monkeypatch.setattr(audio.sf, "info", Huge)
+    with pytest.raises(AudioError, match="length"):
+        audio_info(path)
+
+
+def test_silence_shortness_and_nan_are_caught(tmp_path):
+    quiet = write_audio(tmp_path / "quiet.wav", np.zeros(SR, dtype=np.float32), SR)
+    with pytest.raises(AudioError, match="silent"):
+        load_audio(quiet)
+    assert load_audio(quiet, allow_silent=True).shape == (SR,)
+    short = write_audio(tmp_path / "short.wav", sine(seconds=0.5), SR)
+    with pytest.raises(AudioError, match="too short"):
+        load_audio(short, min_duration=1.0)
+    bad = sine()
+    bad[100] = np.nan
+    nan_path = write_audio(tmp_path / "nan.wav", bad, SR, subtype="FLOAT")
+    with pytest.raises(AudioError, match="NaN"):
+        load_audio(nan_path)
+
+
+def test_prepare_array_scales_integer_pcm_into_minus_one_one():
+    y = prepare_array(np.array([-32768, 0, 32767], dtype=np.int16), 8000, sr=None)
+    assert y.min() == -1.0 and y.max() <= 1.0
+    # regression: unsigned 8-bit PCM is centred on 128, not 0
+    u8 = prepare_array(np.array([0, 128, 255], dtype=np.uint8), 8000, sr=None)
+    np.testing.assert_allclose(u8, [-1.0, 0.0, 127 / 128], atol=1e-6)
+
+
+def test_prepare_array_accepts_both_channel_orders():
+    stereo = np.stack([sine(), sine() * 0.5])
+    a = prepare_array(stereo, SR, sr=None, mono=False)
+    b = prepare_array(stereo.T, SR, sr=None, mono=False)
+    assert a.shape == b.shape == (2, SR)
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(AudioError, match="1-D or 2-D"):
+        prepare_array(np.zeros((2, 2, 2)), SR)
+
+
+def test_write_audio_refuses_an_impossible_format_with_audio_error(tmp_path):
+    # regression: Opus only allows 8/12/16/24/48 kHz; libsndfile's own exception used to escape
+    with pytest.raises(AudioError, match="cannot write"):
+        write_audio(tmp_path / "x.opus", sine(), SR)
+    assert audio_info(write_audio(tmp_path / "y.opus", sine(sr=48000), 48000)).samplerate == 48000
+
+
+def test_is_audio_file():
+    assert is_audio_file("a/B.WAV") and is_audio_file("x.mp3") and is_audio_file("x.au")
+    assert not is_audio_file("notes.txt") and not is_audio_file(".hidden.wav")
+
+
+def test_chunk_signal_counts_hops_and_padding():
+    y = np.arange(10 * 100, dtype=np.float32)  # 10 s at 100 Hz
+    chunks = chunk_signal(y, sr=100, chunk_seconds=3.0)
+    assert chunks.shape == (3, 300)
+    np.testing.assert_array_equal(chunks[1], y[300:600])
+    assert chunk_signal(y, sr=100, chunk_seconds=3.0, hop_seconds=1.0).shape == (8, 300)
+    padded = chunk_signal(y, sr=100, chunk_seconds=3.0, pad_last=True, min_last=0.3)
+    assert padded.shape == (4, 300)
+    np.testing.assert_array_equal(padded[3, :100], y[900:])
+    assert not padded[3, 100:].any()
+    assert chunk_signal(y[:150], sr=100, chunk_seconds=3.0, pad_last=True).shape == (1, 300)
+    with pytest.raises(AudioError, match="too short"):
+        chunk_signal(y[:150], sr=100, chunk_seconds=3.0)
+    with pytest.raises(ValueError):
+        chunk_signal(np.zeros((2, 10)), sr=100, chunk_seconds=0.05)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 5000), chunk=st.floats(0.01, 2.0), hop=st.one_of(st.none(), st.floats(0.01, 2.0)))
+def test_n_chunks_agrees_with_chunk_signal(n, chunk, hop):
+    sr = 1000
+    expected = n_chunks(n, sr=sr, chunk_seconds=chunk, hop_seconds=hop)
+    if expected == 0:
+        with pytest.raises(AudioError):
+            chunk_signal(np.ones(n, dtype=np.float32), sr=sr, chunk_seconds=chunk, hop_seconds=hop)
+    else:
+        out = chunk_signal(np.ones(n, dtype=np.float32), sr=sr, chunk_seconds=chunk, hop_seconds=hop)
+        assert out.shape == (expected, int(round(chunk * sr)))

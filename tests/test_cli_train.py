@@ -1,0 +1,242 @@
+"""End to end on generated audio: `genrekit train` / `evaluate` / `results` / `run` / `config`.
+
+The set is the synthetic genre set at 10 genres x 40 clips x 3 s. Forty clips give four artists
+per genre (the generator gives one artist per ten clips), so an artist-grouped split can hold out
+whole artists of every genre on both validation and test; the session's ``tiny_synth`` has two
+artists per genre, too few for that.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tomllib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from genrekit.cli import main
+from genrekit.runs import read_run
+
+CLIPS, SECONDS, CHUNK = 40, 3.0, 1.5
+# Chunks (scored per track) so that the leaky protocol and the main job share one feature cache;
+# cheap features: STFT chroma and no tempo (the expensive parts of the full set).
+COMMON = [
+    "--split", "artist",
+    "--chunk-seconds", str(CHUNK),
+    "--set", "data.valid_fraction=0.25",
+    "--set", "data.test_fraction=0.25",
+    "--set", f"data.clip_seconds={SECONDS}",
+    "--set", "features.chroma_cqt=false",
+    "--set", "features.tempo=false",
+    "--quiet",
+]
+
+
+@pytest.fixture(scope="module")
+def synth_set(tmp_path_factory):
+    from genrekit.data.synth import generate_synthetic
+
+    root = tmp_path_factory.mktemp("synth40")
+    generate_synthetic(root, clips_per_genre=CLIPS, seconds=SECONDS, sr=22050, seed=0, progress=False)
+    return root
+
+
+@pytest.fixture(scope="module")
+def runs_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("runs")
+
+
+def _args(synth_set, runs_root, *extra):
+    return ["--data", str(synth_set), "--set", f"data.artist_index={synth_set / 'artists.txt'}",
+            "--runs", str(runs_root), *COMMON, *extra]
+
+
+@pytest.fixture(scope="module")
+def trained(synth_set, runs_root):
+    """logreg and xgboost trained through the CLI; {model: run folder}."""
+    out = {}
+    for model in ("logreg", "xgboost"):
+        before = set(runs_root.iterdir())
+        assert main(["train", "--model", model, *_args(synth_set, runs_root)]) == 0
+        (run_dir,) = set(runs_root.iterdir()) - before
+        out[model] = run_dir
+    return out
+
+
+def test_train_writes_a_complete_run_folder(trained):
+    run_dir = trained["xgboost"]
+    names = {p.name for p in run_dir.iterdir()}
+    assert {"run.json", "config.toml", "labels.json", "versions.json", "metrics.json", "report.txt",
+            "confusion.png", "model.json", "model.ubj", "search.csv",
+            "feature_importance.csv", "feature_importance.png"} <= names
+    assert not any(n.endswith((".pkl", ".pickle", ".joblib")) for n in names)
+    assert "model.safetensors" in {p.name for p in trained["logreg"].iterdir()}
+    record = read_run(run_dir)
+    assert record.info.family == "classic" and record.info.split_kind == "artist" and record.info.unit == "track"
+    assert record.config.data.valid_fraction == 0.25  # the resolved config is stored
+    assert record.info.n_test == record.metrics["test"]["n"] > 0
+    # trained on two chunks per clip, scored once per track
+    assert record.info.extra["chunk_seconds"] == CHUNK
+    assert record.info.extra["test_rows"] == 2 * record.info.n_test
+    assert set(record.metrics) >= {"test", "valid", "search", "split_kind", "unit", "leaky"}
+
+
+def test_models_score_far_above_chance_on_held_out_artists(trained):
+    """Chance is 0.1 (10 genres); test tracks are by artists never seen in training."""
+    scores = {m: read_run(d).metrics["test"] for m, d in trained.items()}
+    print({m: (round(s["accuracy"], 3), round(s["macro_f1"], 3), s["n"]) for m, s in scores.items()})
+    for model, s in scores.items():
+        assert s["accuracy"] >= 0.4, (model, s["accuracy"])
+        assert len([g for g, row in s["per_class"].items() if row["support"]]) == 10  # every genre is tested
+
+
+def test_xgboost_against_logistic_regression(trained):
+    """See the module note in test_classic for why this is a tolerance, not a strict win."""
+    logreg = read_run(trained["logreg"]).metrics["test"]["accuracy"]
+    xgb = read_run(trained["xgboost"]).metrics["test"]["accuracy"]
+    assert xgb >= logreg - 0.15, (xgb, logreg)
+
+
+def test_importances_table_and_plot(trained):
+    table = pd.read_csv(trained["xgboost"] / "feature_importance.csv")
+    assert list(table.columns[:4]) == ["feature", "gain", "weight", "cover"]
+    assert table["gain"].sum() == pytest.approx(1.0, abs=1e-4)
+    assert table["gain"].is_monotonic_decreasing
+    assert len(table) == read_run(trained["xgboost"]).info.extra["n_features"]
+
+
+def test_reloaded_run_predicts_identically_in_a_fresh_process(trained, tmp_path):
+    """The saved model, loaded by a new interpreter from the run folder alone, reproduces test scores."""
+    from genrekit.train import prepare_features
+
+    for model, run_dir in trained.items():
+        record = read_run(run_dir)
+        data = prepare_features(record.config, progress=False)
+        part = data.split("test")
+        np.save(tmp_path / f"{model}-X.npy", part.X)
+        script = (
+            "import sys, numpy as np\n"
+            "from genrekit.models import registry\n"
+            "p = registry.get_family('classic').load(sys.argv[1])\n"
+            "np.save(sys.argv[3], p.predict_proba(np.load(sys.argv[2])))\n"
+        )
+        out = tmp_path / f"{model}-proba.npy"
+        done = subprocess.run([sys.executable, "-c", script, str(run_dir), str(tmp_path / f"{model}-X.npy"), str(out)],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        from genrekit.evaluate import track_metrics
+        from genrekit.models.classic import load_classic
+
+        here = load_classic(run_dir).predict_proba(part.X)
+        there = np.load(out)
+        assert np.array_equal(here, there), model
+        rescored = track_metrics(part.groups, there, part.truth(), record.labels)
+        assert rescored["accuracy"] == record.metrics["test"]["accuracy"]
+
+
+def test_evaluate_command_reproduces_the_scores(trained, capsys):
+    run_dir = trained["logreg"]
+    assert main(["evaluate", str(run_dir), "--split", "valid", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    valid = read_run(run_dir).metrics["valid"]
+    assert f"accuracy {valid['accuracy']:.4f}" in out
+    assert "valid split (artist, per track)" in out and "note:" not in out
+    assert main(["evaluate", str(run_dir.parent / "no-such-run")]) == 1
+
+
+def test_leaky_chunks_are_labelled_and_scored_per_chunk(synth_set, runs_root, trained):
+    before = set(runs_root.iterdir())
+    args = _args(synth_set, runs_root)
+    args[args.index("artist")] = "leaky-chunks"
+    assert main(["train", "--model", "logreg", *args, "--set", "train.search=false"]) == 0
+    (run_dir,) = set(runs_root.iterdir()) - before
+    record = read_run(run_dir)
+    assert record.info.split_kind == "leaky-chunks" and record.info.unit == "chunk"
+    assert record.metrics["leaky"] is True
+    assert record.metrics["test"]["n"] == record.info.extra["test_rows"]  # one score per chunk
+    assert "LEAKY" in (run_dir / "report.txt").read_text()
+
+
+def test_leaky_split_needs_chunks(tiny_synth, tmp_path, capsys):
+    args = ["--data", str(tiny_synth), "--split", "leaky-chunks", "--runs", str(tmp_path), "--quiet"]
+    assert main(["train", "--model", "logreg", *args]) == 2
+    assert "chunk_seconds" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+def test_train_on_the_tiny_set_one_example_per_clip(tiny_synth, tmp_path, capsys):
+    """`genrekit train --model logreg --data <path>`: whole clips, default features, a random split
+    (tiny_synth has too few artists per genre for an artist split)."""
+    runs = tmp_path / "runs"
+    assert main(["train", "--model", "logreg", "--data", str(tiny_synth), "--split", "random", "--runs", str(runs),
+                 "--set", "train.search=false", "--set", "features.chroma_cqt=false", "--quiet"]) == 0
+    (run_dir,) = runs.iterdir()
+    out = capsys.readouterr().out
+    assert f"run folder: {run_dir}" in out and "random split" in out
+    record = read_run(run_dir)
+    assert record.info.unit == "track" and record.info.extra["chunk_seconds"] is None
+    assert record.info.n_train + record.info.n_valid + record.info.n_test == 80
+    assert record.info.extra["test_rows"] == record.info.n_test
+
+
+def test_results_command_tables_every_run(trained, runs_root, capsys):
+    assert main(["results", "--runs", str(runs_root), "--no-write"]) == 0
+    out = capsys.readouterr().out
+    assert "| artist | xgboost | features | track |" in out and "| artist | logreg | features | track |" in out
+
+
+def test_run_main_job(synth_set, runs_root, tmp_path):
+    """The main job on the same data (features are cached): a table with both models and a leaky row."""
+    from genrekit.pipeline import run_main_job
+
+    lines = []
+    result = run_main_job(
+        data=str(synth_set),
+        models="logreg,xgboost",
+        split="artist",
+        with_leaky=True,
+        chunk_seconds=CHUNK,
+        overrides=[f"data.artist_index={synth_set / 'artists.txt'}", "data.valid_fraction=0.25",
+                   "data.test_fraction=0.25", f"data.clip_seconds={SECONDS}", "features.chroma_cqt=false",
+                   "features.tempo=false", "train.search=false"],
+        runs_dir=tmp_path / "job-runs",
+        out_dir=tmp_path / "out",
+        progress=False,
+        echo=lines.append,
+    )
+    assert len(result.runs) == 4
+    table = result.table
+    assert sorted(table["model"]) == ["logreg", "logreg", "xgboost", "xgboost"]
+    assert table["split_kind"].tolist().count("leaky-chunks (LEAKY)") == 2
+    assert set(table.loc[table["leaky"], "unit"]) == {"chunk"} and set(table.loc[~table["leaky"], "unit"]) == {"track"}
+    assert "(LEAKY)" in result.markdown and (tmp_path / "out" / "results.md").is_file()
+    assert (tmp_path / "job-runs" / "results.md").is_file()
+    assert any(line.startswith("[1] dataset") for line in lines)
+
+
+def test_list_models_and_config_commands(capsys, tmp_path):
+    assert main(["train", "--list-models"]) == 0
+    out = capsys.readouterr().out
+    for name in ("logreg", "knn", "svm", "rf", "xgboost"):
+        assert f"\n{name} " in out
+    assert main(["config", "--set", "data.chunk_seconds=3.0", "--set", "model.name=logreg"]) == 0
+    resolved = tomllib.loads(capsys.readouterr().out)
+    assert resolved["data"]["chunk_seconds"] == 3.0 and resolved["model"]["name"] == "logreg"
+    assert main(["config", "--help-fields"]) == 0
+    out = capsys.readouterr().out
+    assert "data.split = 'auto'" in out and "train.search = True" in out
+    assert main(["config", str(tmp_path / "missing.toml")]) == 2
+
+
+@pytest.mark.parametrize("name", ["debug", "xgboost", "logreg", "leaky-chunks", "xgboost-chunks", "gtzan-filtered"])
+def test_shipped_configs_load(name):
+    from genrekit import paths
+    from genrekit.config import load_config
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "configs" / f"{name}.toml"
+    config = load_config(path)
+    assert config.model.name in {"logreg", "xgboost"}

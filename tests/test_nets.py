@@ -1,0 +1,113 @@
+"""The torch networks: architecture known answers, and each one learning the synthetic genres on CPU."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from genrekit.config import load_config
+from genrekit.errors import ConfigError
+from genrekit.models.registry import get_model
+from genrekit.models.resnet import ResNet, resnet
+from genrekit.models.torch_family import resolve_params, train_torch
+
+DEBUG_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "debug-torch.toml"
+
+# Each network at a size that trains in seconds on a 2-core CPU: (model, input, params, extra overrides).
+TINY = {
+    "cnn-spec/mel": ("cnn-spec", "mel", "{size=[64,64], n_fft=1024, n_mels=64, width=16, blocks=3, dropout=0.1}", []),
+    "resnet-spec/log": ("resnet-spec", "log", "{size=[64,64], n_fft=1024, n_bins=64, depth=18, width=8}", ["train.lr=3e-3"]),
+    "cnn-mfcc/mfcc": ("cnn-mfcc", "mfcc", "{n_fft=1024, n_mels=40, width=16}", []),
+    "lstm-mfcc/mfcc": ("lstm-mfcc", "mfcc", "{n_fft=1024, hop_length=1024, n_mels=40, hidden=32}", []),
+}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """Networks this small gain nothing from intra-op threads, and on a busy 2-core machine
+    OpenMP's spinning threads make them many times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def synth_index(tmp_path_factory):
+    """10 genres x 10 clips x 6 s of the synthetic set, split at random 50/20/30 tracks (seed 0)."""
+    from genrekit.data.datasets import load_dataset
+    from genrekit.data.splits import assign_splits
+    from genrekit.data.synth import generate_synthetic
+
+    # a fixed folder: generate_synthetic returns at once when test_trainer made the same set
+    root = generate_synthetic(tmp_path_factory.getbasetemp() / "torch-synth-10x6s", clips_per_genre=10, seconds=6.0, seed=0, progress=False)
+    index = load_dataset(str(root), progress=False)
+    return assign_splits(index, kind="random", seed=0, valid_fraction=0.2, test_fraction=0.3)
+
+
+def test_resnet_has_torchvision_architecture():
+    # parameter counts of torchvision's resnet18 / resnet34 (3-channel input, 1000 classes)
+    assert sum(p.numel() for p in resnet(18, in_channels=3).parameters()) == 11_689_512
+    assert sum(p.numel() for p in resnet(34, in_channels=3).parameters()) == 21_797_672
+    names = set(ResNet((2, 2, 2, 2), width=8).state_dict())
+    for name in ("conv1.weight", "bn1.running_mean", "layer1.0.conv2.weight", "layer2.0.downsample.0.weight",
+                 "layer2.0.downsample.1.bias", "layer4.1.bn2.weight", "fc.weight", "fc.bias"):
+        assert name in names
+
+
+@pytest.mark.parametrize("case", sorted(TINY))
+def test_networks_map_waveforms_to_logits(case):
+    name, model_input, params, _ = TINY[case]
+    from genrekit.config import parse_value
+
+    model = get_model(name).build(num_classes=10, params=parse_value(params), input=model_input, sample_rate=22050)
+    model.eval()
+    with torch.no_grad():
+        logits = model(torch.randn(3, 3 * 22050))
+    assert logits.shape == (3, 10) and torch.isfinite(logits).all()
+    # the front-end is part of the module: a saved state dict carries its learned parts only
+    assert not any(k.endswith("filterbank") or k.endswith("window") for k in model.state_dict())
+
+
+def test_pretrained_weights_need_torchvision_and_the_standard_width():
+    try:
+        import torchvision  # noqa: F401
+    except ImportError:
+        with pytest.raises(ConfigError, match="torchvision"):
+            get_model("resnet-spec").build(num_classes=10, params={"pretrained": True}, input="mel")
+    else:  # with torchvision present, a narrow ResNet is refused before any download
+        with pytest.raises(ConfigError, match="width=64"):
+            get_model("resnet-spec").build(num_classes=10, params={"pretrained": True, "width": 8}, input="mel")
+    # loading a checkpoint never fetches weights: they come from the run folder
+    model = get_model("resnet-spec").build(num_classes=10, params={"pretrained": True, "width": 8}, input="mel", init_weights=False)
+    assert model.backbone.fc.out_features == 10
+
+
+def test_unknown_params_are_refused_by_name():
+    with pytest.raises(ConfigError, match="unknown model.params \\['widht'\\]"):
+        resolve_params("cnn-spec", {"widht": 8})
+    full = resolve_params("lstm-mfcc", {"hidden": 16})
+    assert full["hidden"] == 16 and full["norm"] == "batch" and full["size"] is None and full["pool"] == "mean"
+
+
+@pytest.mark.parametrize("case", sorted(TINY))
+def test_network_learns_synthetic_genres(case, synth_index, tmp_path, record_property):
+    name, model_input, params, extra = TINY[case]
+    overrides = [f"model.name={name}", f"model.input={model_input}", f"model.params={params}", *extra]
+    config = load_config(DEBUG_CONFIG, overrides)
+    config.runs_dir = str(tmp_path)
+    run = train_torch(config, index=synth_index, progress=False)
+
+    metrics = json.loads((run / "metrics.json").read_text())
+    test = metrics["test"]
+    record_property("test_accuracy", test["accuracy"])
+    print(f"{case}: test accuracy {test['accuracy']:.3f}, macro F1 {test['macro_f1']:.3f} on {test['n']} held-out tracks")
+    assert test["n"] == 30  # per track, not per chunk
+    assert test["accuracy"] >= 0.3  # chance is 0.1
+    info = json.loads((run / "run.json").read_text())
+    assert (info["family"], info["model"], info["input"], info["unit"]) == ("torch", name, model_input, "track")
+    for artefact in ("model.safetensors", "model.json", "history.csv", "training_curves.png", "confusion.png", "tracks.csv"):
+        assert (run / artefact).is_file(), artefact
