@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -77,6 +78,15 @@ def evaluate(root: Path, *, workers: int) -> tuple[float, np.ndarray, list[str]]
     return float(np.mean(pred == y)), confusion_matrix(y, pred, labels=range(len(genres))), genres
 
 
+def _cpu_seconds() -> float:
+    """User+system CPU of this process and its finished children (the worker pool)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clips", type=int, default=100, help="clips per genre (default 100)")
@@ -93,19 +103,20 @@ def main(argv: list[str] | None = None) -> int:
         root = None
         for workers in args.workers:
             root = Path(tmp) / f"w{workers}"
+            cpu_before = _cpu_seconds()
             start = time.perf_counter()
             generate_synthetic(root, clips_per_genre=args.clips, seconds=args.seconds, seed=args.seed,
                                workers=workers, progress=False)
             elapsed = time.perf_counter() - start
-            rows.append((workers, elapsed))
+            rows.append((workers, elapsed, _cpu_seconds() - cpu_before))
             print(f"  generated with {workers} worker(s) in {elapsed:.1f} s", file=sys.stderr, flush=True)
         n = 10 * args.clips
         print(f"\nsynthetic set: 10 genres x {args.clips} clips x {args.seconds:g} s, seed {args.seed}, "
-              f"{os.cpu_count()} CPUs")
-        print(f"{'workers':>8} {'seconds':>9} {'clips/s':>8} {'s/clip/worker':>14} {'audio x realtime':>17}")
-        for workers, elapsed in rows:
-            print(f"{workers:>8} {elapsed:>9.1f} {n / elapsed:>8.2f} {elapsed * workers / n:>14.3f} "
-                  f"{n * args.seconds / elapsed:>17.0f}")
+              f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
+        print(f"{'workers':>8} {'wall s':>8} {'clips/s':>8} {'audio x realtime':>17} {'CPU s/clip':>11}")
+        for workers, elapsed, cpu in rows:
+            print(f"{workers:>8} {elapsed:>8.1f} {n / elapsed:>8.2f} {n * args.seconds / elapsed:>17.0f} {cpu / n:>11.3f}")
+        print("(wall times depend on other load on the machine; CPU s/clip does not)")
         if args.no_eval or root is None:
             return 0
         start = time.perf_counter()

@@ -39,7 +39,11 @@ def build(family: str):
         return build_wavenet(num_classes=10), WAVENET_SR, None
     from transformers import AutoModelForAudioClassification
 
-    from genrekit.models.hf import HFAudioClassifier, configure_training, fixed_window_seconds
+    from genrekit.models.hf import (
+        HFAudioClassifier,
+        configure_training,
+        fixed_window_seconds,
+    )
     from genrekit.models.hf_hub import pretrained_config
 
     config, extractor = pretrained_config(family)
@@ -49,7 +53,8 @@ def build(family: str):
     return HFAudioClassifier(model, extractor), extractor.sampling_rate, fixed_window_seconds(extractor)
 
 
-def measure(family: str, *, device: str, clips: int, seconds: float, repeats: int, warmup: int, grad_checkpointing: bool) -> dict:
+def measure(family: str, *, device: str, clips: int, seconds: float, repeats: int, warmup: int, grad_checkpointing: bool,
+            threads: int = 0) -> dict:
     """Time inference and training of one model on one device (runs in the child process)."""
     import resource
 
@@ -57,6 +62,8 @@ def measure(family: str, *, device: str, clips: int, seconds: float, repeats: in
 
     from genrekit.trainer import precision_for
 
+    if threads:
+        torch.set_num_threads(threads)
     torch.manual_seed(0)
     dev = torch.device(device)
     module, sr, fixed = build(family)
@@ -145,6 +152,7 @@ def run_child(family: str, device: str, args) -> dict:
         sys.executable, os.path.abspath(__file__), "--child", family, "--devices", device,
         "--clips", str(args.gpu_clips if device.startswith("cuda") else args.clips),
         "--seconds", str(args.seconds), "--repeats", str(args.repeats), "--warmup", str(args.warmup),
+        "--threads", str(args.threads),
     ] + (["--grad-checkpointing"] if args.grad_checkpointing else [])
     began = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
@@ -157,15 +165,15 @@ def run_child(family: str, device: str, args) -> dict:
 
 
 def format_table(rows: list[dict]) -> str:
-    head = ["model", "device", "prec", "params M", "trainable M", "clip s", "batch", "infer clips/s", "train clips/s", "peak GB", "wall s"]
+    head = ["model", "device", "prec", "threads", "params M", "trainable M", "clip s", "batch", "infer clips/s", "train clips/s", "peak GB", "wall s"]
     lines = []
     for r in rows:
         if "error" in r:
-            lines.append([r["model"], r["device"], "-", "-", "-", "-", "-", "-", "-", "-", f"failed: {r['error']}"])
+            lines.append([r["model"], r["device"], "-", "-", "-", "-", "-", "-", "-", "-", "-", f"failed: {r['error']}"])
             continue
         lines.append([
-            r["model"], r["device"], r["precision"], f"{r['params_m']:.1f}", f"{r['trainable_m']:.1f}", f"{r['clip_s']:g}",
-            str(r["batch"]), f"{r['infer_clips_per_s']:.2f}", f"{r['train_clips_per_s']:.2f}", f"{r['peak_gb']:.2f}",
+            r["model"], r["device"], r["precision"], str(r["threads"]), f"{r['params_m']:.1f}", f"{r['trainable_m']:.1f}", f"{r['clip_s']:g}",
+            str(r["batch"]), f"{r['infer_clips_per_s']:.3g}", f"{r['train_clips_per_s']:.3g}", f"{r['peak_gb']:.2f}",
             f"{r['wall_s']:.0f}",
         ])
     widths = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h) for i, h in enumerate(head)]
@@ -184,13 +192,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=1, help="timed batches per measurement")
     parser.add_argument("--warmup", type=int, default=1, help="untimed batches before timing")
     parser.add_argument("--grad-checkpointing", action="store_true", help="transformers: recompute activations in backward")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default, one per core)")
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child:
         row = measure(args.child, device=args.devices, clips=args.clips, seconds=args.seconds, repeats=args.repeats,
-                      warmup=args.warmup, grad_checkpointing=args.grad_checkpointing)
+                      warmup=args.warmup, grad_checkpointing=args.grad_checkpointing, threads=args.threads)
         print(json.dumps(row))
         return 0
 

@@ -1,17 +1,18 @@
 """End to end on generated audio: `genrekit train` / `evaluate` / `results` / `run` / `config`.
 
-The set is the synthetic genre set at 10 genres x 40 clips x 3 s. Forty clips give four artists
-per genre (the generator gives one artist per ten clips), so an artist-grouped split can hold out
-whole artists of every genre on both validation and test; the session's ``tiny_synth`` has two
-artists per genre, too few for that.
+The data is configs/debug.toml: the synthetic genre set at 10 genres x 40 clips x 3 s. Forty clips
+give four artists per genre (the generator gives one artist per ten clips), so the artist-grouped
+split holds out whole artists of every genre in validation and in test; the session's
+``tiny_synth`` has two artists per genre, too few for that. Runs use 1.5 s chunks (scored per
+track), so the leaky protocol and the main job share one feature cache.
 """
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,28 +21,9 @@ import pytest
 from genrekit.cli import main
 from genrekit.runs import read_run
 
-CLIPS, SECONDS, CHUNK = 40, 3.0, 1.5
-# Chunks (scored per track) so that the leaky protocol and the main job share one feature cache;
-# cheap features: STFT chroma and no tempo (the expensive parts of the full set).
-COMMON = [
-    "--split", "artist",
-    "--chunk-seconds", str(CHUNK),
-    "--set", "data.valid_fraction=0.25",
-    "--set", "data.test_fraction=0.25",
-    "--set", f"data.clip_seconds={SECONDS}",
-    "--set", "features.chroma_cqt=false",
-    "--set", "features.tempo=false",
-    "--quiet",
-]
-
-
-@pytest.fixture(scope="module")
-def synth_set(tmp_path_factory):
-    from genrekit.data.synth import generate_synthetic
-
-    root = tmp_path_factory.mktemp("synth40")
-    generate_synthetic(root, clips_per_genre=CLIPS, seconds=SECONDS, sr=22050, seed=0, progress=False)
-    return root
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+DEBUG = str(CONFIGS / "debug.toml")
+CHUNK = 1.5
 
 
 @pytest.fixture(scope="module")
@@ -49,18 +31,17 @@ def runs_root(tmp_path_factory):
     return tmp_path_factory.mktemp("runs")
 
 
-def _args(synth_set, runs_root, *extra):
-    return ["--data", str(synth_set), "--set", f"data.artist_index={synth_set / 'artists.txt'}",
-            "--runs", str(runs_root), *COMMON, *extra]
+def _args(runs_root, *extra):
+    return ["--config", DEBUG, "--chunk-seconds", str(CHUNK), "--runs", str(runs_root), "--quiet", *extra]
 
 
 @pytest.fixture(scope="module")
-def trained(synth_set, runs_root):
-    """logreg and xgboost trained through the CLI; {model: run folder}."""
+def trained(runs_root):
+    """logreg and xgboost trained through the CLI with the validation search; {model: run folder}."""
     out = {}
     for model in ("logreg", "xgboost"):
         before = set(runs_root.iterdir())
-        assert main(["train", "--model", model, *_args(synth_set, runs_root)]) == 0
+        assert main(["train", "--model", model, *_args(runs_root, "--set", "train.search=true")]) == 0
         (run_dir,) = set(runs_root.iterdir()) - before
         out[model] = run_dir
     return out
@@ -76,7 +57,8 @@ def test_train_writes_a_complete_run_folder(trained):
     assert "model.safetensors" in {p.name for p in trained["logreg"].iterdir()}
     record = read_run(run_dir)
     assert record.info.family == "classic" and record.info.split_kind == "artist" and record.info.unit == "track"
-    assert record.config.data.valid_fraction == 0.25  # the resolved config is stored
+    assert record.info.dataset == "synthetic" and record.info.name == "debug"
+    assert record.config.data.valid_fraction == 0.25 and record.config.train.search  # the resolved config
     assert record.info.n_test == record.metrics["test"]["n"] > 0
     # trained on two chunks per clip, scored once per track
     assert record.info.extra["chunk_seconds"] == CHUNK
@@ -94,7 +76,15 @@ def test_models_score_far_above_chance_on_held_out_artists(trained):
 
 
 def test_xgboost_against_logistic_regression(trained):
-    """See the module note in test_classic for why this is a tolerance, not a strict win."""
+    """Not a strict win, on purpose. On the synthetic set with whole artists held out, XGBoost and
+    logistic regression are tied or logistic regression is ahead (XGBoost vs logreg, accuracy):
+    here 0.78 vs 0.81 (100 test tracks); on the default set (10 x 100 clips x 30 s, 150 test
+    tracks) 0.53 vs 0.64 per clip and 0.87 vs 0.91 on 3 s chunks. Under the leaky chunk split the
+    order flips (0.98 vs 0.95). Trees learn the training artists' exact feature values; a linear model on
+    standardised features transfers better to new artists. With 100 test tracks the standard error
+    of each accuracy is about 0.05, so we assert XGBoost is no more than 0.15 (about two standard
+    errors of the difference) behind: a guard against a broken booster (early stopping, class
+    mapping), not a ranking. The win where trees should win is tested in test_classic."""
     logreg = read_run(trained["logreg"]).metrics["test"]["accuracy"]
     xgb = read_run(trained["xgboost"]).metrics["test"]["accuracy"]
     assert xgb >= logreg - 0.15, (xgb, logreg)
@@ -109,30 +99,33 @@ def test_importances_table_and_plot(trained):
 
 
 def test_reloaded_run_predicts_identically_in_a_fresh_process(trained, tmp_path):
-    """The saved model, loaded by a new interpreter from the run folder alone, reproduces test scores."""
+    """The saved models, loaded by a new interpreter from the run folders alone, predict exactly
+    what was scored. (load_classic is the classic family's registered loader, see test_classic;
+    importing it directly spares the subprocess the torch import of the other families.)"""
+    from genrekit.evaluate import track_metrics
+    from genrekit.models.classic import load_classic
     from genrekit.train import prepare_features
 
-    for model, run_dir in trained.items():
+    # both runs share data and feature settings: one preparation serves both
+    data = prepare_features(read_run(trained["logreg"]).config, progress=False)
+    part = data.split("test")
+    np.save(tmp_path / "X.npy", part.X)
+    script = (
+        "import sys, numpy as np\n"
+        "from genrekit.models.classic import load_classic\n"
+        "X = np.load(sys.argv[1])\n"
+        "for i, run in enumerate(sys.argv[2:]):\n"
+        "    p = load_classic(run)\n"
+        "    np.save(f'{sys.argv[1]}.{i}.npy', p.predict_proba(X))\n"
+    )
+    runs = [trained["logreg"], trained["xgboost"]]
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "X.npy"), *map(str, runs)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    for i, run_dir in enumerate(runs):
+        there = np.load(tmp_path / f"X.npy.{i}.npy")
+        assert np.array_equal(load_classic(run_dir).predict_proba(part.X), there), run_dir.name
         record = read_run(run_dir)
-        data = prepare_features(record.config, progress=False)
-        part = data.split("test")
-        np.save(tmp_path / f"{model}-X.npy", part.X)
-        script = (
-            "import sys, numpy as np\n"
-            "from genrekit.models import registry\n"
-            "p = registry.get_family('classic').load(sys.argv[1])\n"
-            "np.save(sys.argv[3], p.predict_proba(np.load(sys.argv[2])))\n"
-        )
-        out = tmp_path / f"{model}-proba.npy"
-        done = subprocess.run([sys.executable, "-c", script, str(run_dir), str(tmp_path / f"{model}-X.npy"), str(out)],
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
-        from genrekit.evaluate import track_metrics
-        from genrekit.models.classic import load_classic
-
-        here = load_classic(run_dir).predict_proba(part.X)
-        there = np.load(out)
-        assert np.array_equal(here, there), model
         rescored = track_metrics(part.groups, there, part.truth(), record.labels)
         assert rescored["accuracy"] == record.metrics["test"]["accuracy"]
 
@@ -147,17 +140,20 @@ def test_evaluate_command_reproduces_the_scores(trained, capsys):
     assert main(["evaluate", str(run_dir.parent / "no-such-run")]) == 1
 
 
-def test_leaky_chunks_are_labelled_and_scored_per_chunk(synth_set, runs_root, trained):
+def test_leaky_chunks_are_labelled_and_scored_per_chunk(runs_root, trained):
     before = set(runs_root.iterdir())
-    args = _args(synth_set, runs_root)
-    args[args.index("artist")] = "leaky-chunks"
-    assert main(["train", "--model", "logreg", *args, "--set", "train.search=false"]) == 0
+    assert main(["train", "--model", "logreg", "--split", "leaky-chunks", *_args(runs_root)]) == 0
     (run_dir,) = set(runs_root.iterdir()) - before
     record = read_run(run_dir)
     assert record.info.split_kind == "leaky-chunks" and record.info.unit == "chunk"
     assert record.metrics["leaky"] is True
     assert record.metrics["test"]["n"] == record.info.extra["test_rows"]  # one score per chunk
     assert "LEAKY" in (run_dir / "report.txt").read_text()
+    # the chunk split is re-derived from the recorded seed, so re-scoring reproduces the score
+    from genrekit.evaluate import evaluate_run
+
+    again = evaluate_run(run_dir, progress=False)
+    assert again["unit"] == "chunk" and again["accuracy"] == record.metrics["test"]["accuracy"]
 
 
 def test_leaky_split_needs_chunks(tiny_synth, tmp_path, capsys):
@@ -185,23 +181,20 @@ def test_train_on_the_tiny_set_one_example_per_clip(tiny_synth, tmp_path, capsys
 def test_results_command_tables_every_run(trained, runs_root, capsys):
     assert main(["results", "--runs", str(runs_root), "--no-write"]) == 0
     out = capsys.readouterr().out
-    assert "| artist | xgboost | features | track |" in out and "| artist | logreg | features | track |" in out
+    assert f"| artist | xgboost | features | track | {CHUNK:g} |" in out
+    assert f"| artist | logreg | features | track | {CHUNK:g} |" in out
 
 
-def test_run_main_job(synth_set, runs_root, tmp_path):
+def test_run_main_job(trained, tmp_path):
     """The main job on the same data (features are cached): a table with both models and a leaky row."""
     from genrekit.pipeline import run_main_job
 
     lines = []
     result = run_main_job(
-        data=str(synth_set),
+        config=DEBUG,
         models="logreg,xgboost",
-        split="artist",
         with_leaky=True,
         chunk_seconds=CHUNK,
-        overrides=[f"data.artist_index={synth_set / 'artists.txt'}", "data.valid_fraction=0.25",
-                   "data.test_fraction=0.25", f"data.clip_seconds={SECONDS}", "features.chroma_cqt=false",
-                   "features.tempo=false", "train.search=false"],
         runs_dir=tmp_path / "job-runs",
         out_dir=tmp_path / "out",
         progress=False,
@@ -233,10 +226,7 @@ def test_list_models_and_config_commands(capsys, tmp_path):
 
 @pytest.mark.parametrize("name", ["debug", "xgboost", "logreg", "leaky-chunks", "xgboost-chunks", "gtzan-filtered"])
 def test_shipped_configs_load(name):
-    from genrekit import paths
     from genrekit.config import load_config
-    from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "configs" / f"{name}.toml"
-    config = load_config(path)
+    config = load_config(CONFIGS / f"{name}.toml")
     assert config.model.name in {"logreg", "xgboost"}

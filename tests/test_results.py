@@ -65,7 +65,7 @@ def test_markdown_labels_and_footnotes_leaky_rows(runs):
     root, _ = runs
     text = to_markdown(collect_results(root))
     lines = text.splitlines()
-    assert lines[0].startswith("| dataset | split kind | model | input | unit | accuracy | macro F1 |")
+    assert lines[0].startswith("| dataset | split kind | model | input | unit | chunk s | accuracy | macro F1 |")
     leaky_rows = [line for line in lines if "leaky-chunks (LEAKY)" in line]
     assert len(leaky_rows) == 1 and "| chunk |" in leaky_rows[0]
     assert any(line.startswith("(LEAKY)") for line in lines)
@@ -92,6 +92,6 @@ def test_results_command_prints_the_table(runs, tmp_path, capsys):
     root, _ = runs
     assert main(["results", "--runs", str(root), "--out", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
-    assert "| synthetic | leaky-chunks (LEAKY) | xgboost | features | chunk | 1.000 |" in out
-    assert "| synthetic | artist | logreg | features | track | 0.750 | 0.733 |" in out
+    assert "| synthetic | leaky-chunks (LEAKY) | xgboost | features | chunk | - | 1.000 |" in out
+    assert "| synthetic | artist | logreg | features | track | - | 0.750 | 0.733 |" in out
     assert (tmp_path / "out" / "results.md").is_file() and (tmp_path / "out" / "results.csv").is_file()

@@ -23,12 +23,12 @@ from genrekit.errors import ConfigError, DatasetError
 
 SR = 22050
 CLIPS = 16
-SECONDS = 5.0
+SECONDS = 6.0
 
 
 @pytest.fixture(scope="session")
 def synth_set(tmp_path_factory):
-    """10 genres x 16 clips x 5 s (two artists per genre), seed 0."""
+    """10 genres x 16 clips x 6 s (two artists per genre), seed 0."""
     root = tmp_path_factory.mktemp("synth-set")
     generate_synthetic(root, clips_per_genre=CLIPS, seconds=SECONDS, seed=0, progress=False)
     return root
@@ -46,13 +46,17 @@ def parse_artist_index(path) -> list[tuple[str, str, str]]:
     return rows
 
 
+STATS = ["centroid", "centroid_sd", "rms", "rms_sd", "zcr", "onset", "onset_sd", "tempo"]
+FEATURES = [f"mfcc{i}" for i in range(13)] + [f"mfcc{i}_sd" for i in range(13)] + STATS
+
+
 @pytest.fixture(scope="session")
 def features(synth_set):
-    """Cheap per-clip features (MFCC, spectral, loudness and onset statistics), genre and artist."""
+    """Cheap per-clip features (columns FEATURES: MFCC, spectral, loudness, onset, tempo), genre, artist, title."""
     import librosa
 
-    index = {name: artist for name, artist, _ in parse_artist_index(synth_set / ARTIST_INDEX_NAME)}
-    rows, genres, artists = [], [], []
+    index = {name: (artist, title) for name, artist, title in parse_artist_index(synth_set / ARTIST_INDEX_NAME)}
+    rows, genres, artists, titles = [], [], [], []
     for path in sorted((synth_set / "genres_original").glob("*/*.wav")):
         y = load_audio(path, sr=SR)
         S = np.abs(librosa.stft(y, n_fft=2048, hop_length=512))
@@ -62,11 +66,13 @@ def features(synth_set):
         rms = librosa.feature.rms(S=S)[0]
         zcr = librosa.feature.zero_crossing_rate(y)[0]
         onset = librosa.onset.onset_strength(S=librosa.amplitude_to_db(S), sr=SR)
-        stats = [centroid.mean(), centroid.std(), rms.mean(), rms.std(), zcr.mean(), onset.mean(), onset.std()]
+        tempo = float(librosa.feature.tempo(onset_envelope=onset, sr=SR)[0])
+        stats = [centroid.mean(), centroid.std(), rms.mean(), rms.std(), zcr.mean(), onset.mean(), onset.std(), tempo]
         rows.append(np.concatenate([mfcc.mean(axis=1), mfcc.std(axis=1), stats]))
         genres.append(path.parent.name)
-        artists.append(index[path.name])
-    return np.array(rows), np.array(genres), np.array(artists)
+        artists.append(index[path.name][0])
+        titles.append(index[path.name][1])
+    return np.array(rows), np.array(genres), np.array(artists), titles
 
 
 def test_layout_is_gtzans(synth_set):
@@ -118,7 +124,7 @@ def _read_all(root):
 
 
 def test_same_seed_same_bytes_whatever_the_workers(tmp_path):
-    kwargs = dict(clips_per_genre=3, seconds=2.0, genres=("disco", "jazz"), progress=False)
+    kwargs = {"clips_per_genre": 3, "seconds": 2.0, "genres": ("disco", "jazz"), "progress": False}
     one = _read_all(generate_synthetic(tmp_path / "one", seed=7, workers=1, **kwargs))
     two = _read_all(generate_synthetic(tmp_path / "two", seed=7, workers=2, **kwargs))
     assert one.keys() == two.keys() and len(one) == 2 * 3 + 2
@@ -189,13 +195,22 @@ def test_render_clip_any_length_deterministic():
 
 
 def test_genres_sound_as_designed(features):
-    X, genres, _ = features
-    rms = {g: np.median(X[genres == g, 28]) for g in GTZAN_GENRES}
-    onset_sd = {g: np.median(X[genres == g, 32]) for g in GTZAN_GENRES}
+    X, genres, _, titles = features
+
+    def median(name):
+        return {g: float(np.median(X[genres == g, FEATURES.index(name)])) for g in GTZAN_GENRES}
+
+    rms, onset_sd = median("rms"), median("onset_sd")
     # mastered loud and compressed versus quiet with wide dynamics
     assert rms["metal"] > 2 * rms["classical"]
     # classical has no drums: the weakest, steadiest onsets
     assert min(onset_sd, key=onset_sd.get) == "classical"
+    # the tempo in a clip's title is the tempo a beat tracker hears (up to an octave) on steady beats
+    for genre in ("disco", "rock"):
+        rows = np.flatnonzero(genres == genre)
+        titled = np.array([float(re.search(r"(\d+) bpm", titles[i]).group(1)) for i in rows])
+        octaves = np.log2(X[rows, FEATURES.index("tempo")] / titled)
+        assert np.mean(np.abs(octaves - np.round(octaves)) < 0.05) >= 0.8, (genre, titled, octaves)
 
 
 def test_cheap_classifier_separates_genres_across_artists(features):
@@ -203,7 +218,7 @@ def test_cheap_classifier_separates_genres_across_artists(features):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    X, genres, artists = features
+    X, genres, artists, _ = features
     # Two folds by artist: train on one artist per genre, test on the other, never both sides.
     fold = np.array([int(a[-2:]) % 2 for a in artists])
     accuracies = []

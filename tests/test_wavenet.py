@@ -12,6 +12,17 @@ from genrekit.config import load_config
 from genrekit.errors import ConfigError
 from genrekit.models.wavenet import WAVENET_SR, WaveNetClassifier, build_wavenet
 
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Use one intra-op thread: on a busy 2-core machine two OpenMP threads spin against the other
+    processes and a training step gets 10-50x slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 TINY = {"channels": 8, "skip_channels": 8, "layers": 4, "stacks": 2, "stem_strides": [4, 4], "stem_kernels": [8, 8]}
 
 
@@ -104,9 +115,10 @@ def test_registered_as_a_torch_model_on_waveforms():
 
 
 def test_trains_with_the_common_loop_and_beats_chance_on_held_out_tracks(tiny_synth, tmp_path):
-    """A small WaveNet trained for a few epochs on 3 s chunks of the synthetic set.
+    """A small WaveNet (receptive field ~1 s) trained for 20 epochs on 1.5 s chunks of the synthetic set.
 
-    Ten genres, so chance is 0.1; held-out (test) tracks must reach 0.3.
+    Ten genres, so chance is 0.1; the ~24 held-out test tracks must reach 0.3. (Over split and
+    initialisation seeds 0-3 this setting scored 0.40-0.55.)
     """
     from genrekit.models.registry import get_family
     from genrekit.train import train
@@ -117,16 +129,17 @@ def test_trains_with_the_common_loop_and_beats_chance_on_held_out_tracks(tiny_sy
             'name="wavenet-test"',
             f'data.source="gtzan:{tiny_synth}"',
             'data.split="random"',
+            "data.test_fraction=0.3",  # more test tracks: a steadier estimate than 10
             "data.clip_seconds=6.0",
-            "data.chunk_seconds=3.0",
+            "data.chunk_seconds=1.5",
             "data.sample_rate=16000",
             'model.name="wavenet"',
             "model.params={channels=16, skip_channels=32, layers=8, stacks=1, dropout=0.0}",
-            "train.epochs=10",
+            "train.epochs=20",
             "train.batch_size=16",
-            "train.lr=3e-3",
+            "train.lr=1e-2",
             "train.weight_decay=1e-4",
-            "train.patience=10",
+            "train.patience=20",
             'train.device="cpu"',
             f'runs_dir="{tmp_path}"',
         ],
@@ -136,7 +149,7 @@ def test_trains_with_the_common_loop_and_beats_chance_on_held_out_tracks(tiny_sy
     record = json.loads((run / "run.json").read_text())
     assert record["family"] == "torch" and record["model"] == "wavenet" and record["input"] == "waveform"
     assert record["extra"]["sample_rate"] == WAVENET_SR
-    assert metrics["test"]["n"] >= 10  # scored per track
+    assert metrics["test"]["n"] >= 20  # scored per track
     assert metrics["test"]["accuracy"] >= 0.3, metrics["test"]["accuracy"]
 
     # the saved run predicts what the trained network predicted

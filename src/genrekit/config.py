@@ -82,6 +82,13 @@ class FeatureConfig:
     hpss: bool = option(True, help="Harmonic/percussive separation statistics.")
     tempo: bool = option(True, help="Estimate tempo from the onset envelope.")
     workers: int = option(0, help="Parallel processes for batch extraction (0 = number of CPU cores).")
+    scheduler: str | None = option(
+        None,
+        help="Extract on a Dask cluster instead of local processes: a scheduler address ('tcp://host:8786'), "
+        "a scheduler file ('PATH.json'), or 'local' / 'local:N' (a LocalCluster of one-thread worker processes "
+        "on this machine). Needs the 'dask' extra; None extracts in local processes. Also the default cluster "
+        "of the 'xgboost-dask' model.",
+    )
 
 
 @dataclass

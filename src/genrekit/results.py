@@ -41,6 +41,7 @@ _SHOWN = {
     "model": "model",
     "input": "input",
     "unit": "unit",
+    "chunk_seconds": "chunk s",
     "accuracy": "accuracy",
     "macro_f1": "macro F1",
     "n_test": "n test",
@@ -119,23 +120,23 @@ def to_markdown(table: pd.DataFrame) -> str:
         lines.append("| " + " | ".join(_cell(column, row[column]) for column in header) + " |")
     if len(table) and table["leaky"].any():
         lines.append("")
-        lines.append(f"(LEAKY) {LEAKY_NOTE} Compare it with the track-level rows of the same dataset.")
+        lines.append(f"(LEAKY) {LEAKY_NOTE.removeprefix('LEAKY: ')} Compare with the track-level rows of the same dataset.")
     if len(table):
         lines.append("")
-        lines.append("Scores are on the test split of the split kind shown; unit 'track' means chunk predictions "
-                     "were averaged per track before scoring.")
+        lines.append("Scores are on the test split of the split kind shown. Unit 'track': one prediction per track "
+                     "(for models trained on chunks of 'chunk s' seconds, the mean of the chunk probabilities).")
     return "\n".join(lines) + "\n"
 
 
 def _numeric(header: str) -> bool:
-    return header in {"accuracy", "macro F1", "n test", "train s"}
+    return header in {"accuracy", "macro F1", "n test", "train s", "chunk s"}
 
 
 def _cell(column: str, value) -> str:
     if column in {"accuracy", "macro F1"}:
         return f"{value:.3f}"
-    if column == "train s":
-        return "" if pd.isna(value) else f"{value:.1f}"
+    if column in {"train s", "chunk s"}:
+        return "-" if value is None or pd.isna(value) else f"{value:g}" if column == "chunk s" else f"{value:.1f}"
     return str(value).replace("|", "\\|")
 
 

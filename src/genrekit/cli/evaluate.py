@@ -11,6 +11,7 @@ examples:
   genrekit evaluate models/runs/20250101-120000-experiment-xgboost-synthetic
   genrekit evaluate 20250101-120000-experiment-xgboost-synthetic --split valid   # name under the runs folder
   genrekit evaluate models/runs/*xgboost*
+  genrekit evaluate --ensemble RUN_XGB RUN_CNN RUN_LSTM --weights 1 2 1   # soft vote, saved as a run
 
 Each run's config.toml says which dataset, split kind and features it used; features come back
 from the cache, so the scores reproduce those in its metrics.json.
@@ -31,6 +32,10 @@ def register(subparsers) -> None:
     parser.add_argument("--split", choices=("test", "valid"), default="test", help="split to score (default: %(default)s)")
     parser.add_argument("--runs-dir", metavar="DIR", help="where run names are looked up (default: models/runs)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    parser.add_argument("--ensemble", action="store_true",
+                        help="score the runs together as one soft-voting ensemble on the tracks they share (same "
+                        "dataset and split kind); writes its own run folder, listed by 'genrekit results'")
+    parser.add_argument("--weights", nargs="+", type=float, metavar="W", help="with --ensemble: one weight per run")
     parser.set_defaults(func=run_evaluate)
 
 
@@ -50,6 +55,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from genrekit.evaluate import LEAKY_NOTE, evaluate_run, format_report, is_leaky, split_label
     from genrekit.runs import read_run
 
+    if args.ensemble:
+        return _run_ensemble(args)
+    if args.weights:
+        print("genrekit evaluate: --weights needs --ensemble", file=sys.stderr)
+        return 2
     failed = 0
     for name in args.runs:
         run_dir = resolve_run(name, args.runs_dir)
@@ -75,3 +85,15 @@ def run_evaluate(args: argparse.Namespace) -> int:
             )
         print()
     return 1 if failed else 0
+
+
+def _run_ensemble(args: argparse.Namespace) -> int:
+    from genrekit.ensemble import evaluate_ensemble
+
+    runs = [resolve_run(name, args.runs_dir) for name in args.runs]
+    # next to its members, so 'genrekit results' over their folder lists it
+    root = Path(args.runs_dir).expanduser() if args.runs_dir else runs[0].resolve().parent
+    run_dir = evaluate_ensemble(runs, weights=args.weights, split=args.split, runs_root=root, progress=not args.quiet)
+    print((run_dir / "report.txt").read_text())
+    print(f"written: {run_dir}")
+    return 0

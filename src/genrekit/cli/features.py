@@ -18,6 +18,12 @@ examples:
   genrekit features gtzan:~/data/gtzan --chunk-seconds 3 --workers 2
   genrekit features ~/data/fma --config configs/xgboost-fma.toml --set features.chroma_cqt=false
   genrekit features folder:~/music --limit-per-genre 5
+  genrekit features fma-large:/shared/fma --scheduler tcp://scheduler-host:8786   # on a Dask cluster
+  genrekit features gtzan:~/data/gtzan --scheduler local:4                       # a local Dask cluster
+
+With --scheduler (features.scheduler) each track is a task on the Dask cluster's workers, which must
+have genrekit installed and see the audio at the same paths; results come back here and this machine
+writes the same cache as a local run (either kind of run resumes the other).
 """
 
 
@@ -35,6 +41,12 @@ def register(subparsers) -> None:
     add_config_arguments(parser)
     parser.add_argument("--chunk-seconds", type=float, metavar="S", help="features per chunk of S seconds (sets data.chunk_seconds)")
     parser.add_argument("--workers", type=int, metavar="N", help="worker processes (sets features.workers; 0 = one per CPU core)")
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="extract on a Dask cluster: tcp://HOST:8786, a scheduler file PATH.json, 'local' or 'local:N' "
+        "(sets features.scheduler; needs the 'dask' extra; --workers is then unused)",
+    )
     parser.add_argument("--limit-per-genre", type=int, metavar="N", help="only N tracks per genre (sets data.limit_per_genre)")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     parser.set_defaults(func=run)
@@ -50,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         cfg.data.chunk_seconds = args.chunk_seconds
     if args.workers is not None:
         cfg.features.workers = args.workers
+    if args.scheduler is not None:
+        cfg.features.scheduler = args.scheduler
     if args.limit_per_genre is not None:
         cfg.data.limit_per_genre = args.limit_per_genre
     source = args.source or cfg.data.source
@@ -62,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
     tracks = result.frame["track_id"].nunique()
     print(f"dataset:  {index.name} ({source})")
     print(f"cache:    {result.cache_dir}")
+    if cfg.features.scheduler and result.computed:
+        print(f"cluster:  {cfg.features.scheduler}")
     print(f"rows:     {len(result.frame):,} ({tracks:,} tracks; {result.computed:,} extracted now, {result.cached:,} from the cache)")
     print(f"columns:  {len(result.feature_columns)} features + {len(result.frame.columns) - len(result.feature_columns)} id/label columns")
     print(f"time:     {seconds:.1f} s")

@@ -10,7 +10,7 @@ _EPILOG = """\
 examples:
   genrekit run --quick                          # about a minute: small synthetic set, logreg + xgboost
   genrekit run                                  # the full synthetic set (10 genres x 100 clips x 30 s)
-  genrekit run --quick --chunk-seconds 3 --with-leaky   # add LEAKY chunk-split rows to see the inflation
+  genrekit run --quick --with-leaky             # add LEAKY chunk-split rows to see the inflation
   genrekit run --data gtzan:~/data/gtzan --split artist --set data.artist_index=~/GTZANindex.txt
   genrekit run --models logreg,knn,svm,rf,xgboost
 
@@ -30,11 +30,11 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--data", "-d", metavar="SOURCE", help="dataset (default: synthetic); gtzan:PATH, fma-small:PATH, folder:PATH or PATH")
-    parser.add_argument("--quick", action="store_true", help="small synthetic set (20 clips/genre x 10 s), or 20 tracks/genre of real data")
+    parser.add_argument("--quick", action="store_true", help="small synthetic set (40 clips/genre x 5 s, 50/25/25 split), or 20 tracks/genre of real data")
     parser.add_argument("--models", default="logreg,xgboost", metavar="A,B", help="comma-separated models (default: %(default)s)")
     parser.add_argument("--split", metavar="KIND", help="auto, random, artist, filtered or official (default: auto)")
     parser.add_argument("--chunk-seconds", type=float, metavar="S", help="train on S-second chunks, score per track")
-    parser.add_argument("--with-leaky", action="store_true", help="also train under the LEAKY chunk split (3 s chunks by default) for comparison")
+    parser.add_argument("--with-leaky", action="store_true", help="also train under the LEAKY chunk split for comparison (all runs then use 3 s chunks, 1 s with --quick)")
     parser.add_argument("--runs", metavar="DIR", help="where run folders go (default: models/runs)")
     parser.add_argument("--out", metavar="DIR", help="also write this job's results.md / results.csv here")
     add_config_arguments(parser)

@@ -14,6 +14,12 @@ Splits are not stored; :class:`FeatureSet` joins genre, artist and split from th
 cache serves every split kind. Parts are written every ``part_size`` finished tracks (atomically:
 a temporary file then a rename), so an interrupted run loses at most one batch and the next run
 resumes where it stopped. Only one run at a time should write to a cache folder.
+
+Tracks are extracted by local worker processes or, given a Dask scheduler (``scheduler=`` or
+``features.scheduler``), by the workers of a Dask cluster (:mod:`genrekit.features.distributed`).
+Both run the same per-track function (:func:`_work`) and hand their results back to this process,
+which alone writes the cache: the folder looks the same whichever way it was filled, and a run of
+either kind resumes the other's.
 """
 
 from __future__ import annotations
@@ -99,13 +105,15 @@ class FeatureSet:
 def cache_spec(dataset: str, *, data: DataConfig, features: FeatureConfig) -> dict:
     """Everything feature values depend on: the content of ``key.json``.
 
-    ``workers`` is left out (it does not change values); a hop equal to the chunk is written as
-    the chunk, so ``hop_seconds=None`` and ``hop_seconds=chunk_seconds`` share a cache.
+    ``workers`` and ``scheduler`` are left out (they do not change values); a hop equal to the
+    chunk is written as the chunk, so ``hop_seconds=None`` and ``hop_seconds=chunk_seconds`` share
+    a cache.
     """
     chunk = None if data.chunk_seconds is None else float(data.chunk_seconds)
     hop = None if chunk is None else float(data.hop_seconds or chunk)
     settings = asdict(features)
     settings.pop("workers", None)
+    settings.pop("scheduler", None)
     return {
         "dataset": dataset,
         "sample_rate": int(data.sample_rate),
@@ -140,6 +148,7 @@ def extract_dataset(
     workers: int | None = None,
     progress: bool = True,
     part_size: int = 32,
+    scheduler: str | None = None,
 ) -> FeatureSet:
     """Extract (or read back) hand-crafted features for every track of ``index``.
 
@@ -164,12 +173,20 @@ def extract_dataset(
         Show a tqdm progress bar.
     part_size : int
         Finished tracks per Parquet part: at most this many are recomputed after a crash.
+    scheduler : str or None
+        Extract on a Dask cluster: ``tcp://host:8786``, a scheduler file ``*.json``, ``local`` or
+        ``local:N`` (see :func:`genrekit.features.distributed.dask_client`); None takes
+        ``features.scheduler``, and when that is None too, ``workers`` local processes extract.
+        The cluster is contacted only if some track is not cached yet. Its workers must read the
+        audio at the same paths as this process; the cache is written here.
 
     Returns
     -------
     FeatureSet
         Rows of the tracks that could be used; the others are in ``problems`` with the reason
-        (unreadable, empty, silent, shorter than 1 s or than one chunk). Bad files never stop the run.
+        (unreadable, empty, silent, shorter than 1 s or than one chunk). Bad files never stop the run;
+        on a cluster, neither does a file whose task kills the worker that runs it (it is listed,
+        and retried by the next run).
     """
     if part_size < 1:
         raise ValueError(f"part_size must be at least 1, got {part_size}")
@@ -191,11 +208,13 @@ def extract_dataset(
 
     run_problems: list[Problem] = []
     if len(todo):
-        n_workers = _resolve_workers(workers, features, len(todo))
-        bar = tqdm(total=len(tracks), initial=len(tracks) - len(todo), desc=f"features {index.name}", unit="track", disable=not progress)
+        address = features.scheduler if scheduler is None else scheduler
+        n_workers = 1 if address else _resolve_workers(workers, features, len(todo))
+        desc = f"features {index.name}" + (f" on {address}" if address else "")
+        bar = tqdm(total=len(tracks), initial=len(tracks) - len(todo), desc=desc, unit="track", disable=not progress)
         writer = _PartWriter(cache, part_size)
         try:
-            with closing(_run(todo, data=data, features=features, workers=n_workers)) as results:
+            with closing(_run(todo, data=data, features=features, workers=n_workers, scheduler=address)) as results:
                 for result in results:
                     track_id, path, size, mtime_ns, rows, reason, persistent = result
                     if rows is not None:
@@ -241,6 +260,7 @@ def _extract_one(path: str, *, data: DataConfig, features: FeatureConfig) -> pd.
 def _work(task: tuple) -> tuple:
     """One track -> (track_id, path, size, mtime_ns, rows or None, reason or None, persistent)."""
     track_id, path, size, mtime_ns, data, features = task
+    warm_up()  # once per process: a no-op in a warmed pool, the first task on a Dask worker
     try:
         rows = _extract_one(path, data=data, features=features)
     except AudioError as exc:
@@ -252,9 +272,22 @@ def _work(task: tuple) -> tuple:
     return track_id, path, size, mtime_ns, rows, None, False
 
 
-def _run(todo: pd.DataFrame, *, data: DataConfig, features: FeatureConfig, workers: int):
-    """Yield :func:`_work` results as they finish."""
+def _lost(task: tuple, exc: BaseException) -> tuple:
+    """The :func:`_work` result of a track whose task killed every Dask worker that ran it."""
+    track_id, path, size, mtime_ns, _, _ = task
+    # not remembered: a worker can die of causes other than the file (memory, a lost node)
+    return track_id, path, size, mtime_ns, None, "a Dask worker died while extracting this file (crash or out of memory)", False
+
+
+def _run(todo: pd.DataFrame, *, data: DataConfig, features: FeatureConfig, workers: int, scheduler: str | None = None):
+    """Yield :func:`_work` results as they finish: on a Dask cluster if ``scheduler``, else here."""
     tasks = [(t, p, int(s), int(m), data, features) for t, p, s, m in todo[["track_id", "path", "size", "mtime_ns"]].itertuples(index=False)]
+    if scheduler:
+        from genrekit.features.distributed import dask_client, map_as_completed
+
+        with dask_client(scheduler) as client:
+            yield from map_as_completed(client, _work, tasks, on_lost=_lost)
+        return
     warm_up()  # forked workers inherit the compiled code instead of compiling it again
     if workers <= 1:
         for task in tasks:

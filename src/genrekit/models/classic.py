@@ -8,7 +8,8 @@ Training (:func:`train_classic`, the ``classic`` family's trainer):
 3. the best candidate, as fitted on train, is the final model. It is deliberately not refitted
    on train+valid: the validation scores in ``metrics.json`` then stay held-out numbers, and
    XGBoost's number of trees stays the one early stopping chose on data it did not see;
-4. test is scored once, per track, and everything is written to a run folder.
+4. test is scored once, per track (per chunk under the leaky protocol), and everything is
+   written to a run folder.
 
 Saving never pickles. Each model is exported to plain arrays and JSON and predicts through small
 numpy functions of those arrays (XGBoost through its own UBJSON format), and the scores in the run
@@ -18,9 +19,10 @@ folder are computed through that exported form, so a reloaded run predicts exact
 logreg     scaler mean/scale, ``coef``, ``intercept`` (softmax)
 knn        scaler mean/scale, the scaled training matrix and its labels; the brute-force
            neighbour search is rebuilt on load (deterministic)
-svm        scaler mean/scale, support vectors, dual coefficients, intercepts, RBF gamma and a
-           softmax temperature fitted on valid (scikit-learn's Platt-scaling ``probability=True``
-           is deprecated and ran an internal CV on chunks of the same tracks)
+svm        scaler mean/scale, support vectors, dual coefficients, intercepts and RBF gamma;
+           probabilities are a softmax of the one-vs-one votes and confidences with a
+           temperature fitted on valid (scikit-learn's Platt-scaling ``probability=True`` is
+           deprecated, and its internal CV would mix chunks of one track across folds)
 rf         every tree's children, split features, thresholds and normalised leaf distributions
 xgboost    ``model.ubj`` (the booster cut at the early-stopping iteration)
 =========  =========================================================================
@@ -395,7 +397,7 @@ _SPECS = [
     ClassicModel(
         name="logreg",
         description="Logistic regression (multinomial) on standardised features; searches C.",
-        grid={"C": [0.01, 0.1, 1.0, 10.0]},
+        grid={"C": [0.001, 0.01, 0.1, 1.0, 10.0]},
         fixed={"max_iter": 3000},
         defaults={"C": 1.0},
         build=_build_logreg,
@@ -511,6 +513,11 @@ class ClassicPredictor:
         if len(X):
             out[:, self.class_ids] = self._proba(X)
         return out
+
+    @property
+    def booster(self):
+        """The ``xgboost.Booster`` of a boosted-tree model, else None."""
+        return getattr(self._proba, "booster", None)
 
     def predict(self, X: np.ndarray) -> list[str]:
         """The most likely genre of each row."""
@@ -767,8 +774,7 @@ def feature_importances(predictor: ClassicPredictor) -> pd.DataFrame:
     ConfigError
         For models other than XGBoost.
     """
-    proba = predictor._proba
-    booster = getattr(proba, "booster", None)
+    booster = predictor.booster
     if booster is None:
         raise ConfigError(f"feature importances are available for xgboost runs, not {predictor.model}")
     table = pd.DataFrame({"feature": predictor.feature_columns})
@@ -869,14 +875,14 @@ def train_classic(config, *, progress: bool = True) -> Path:
     header = [
         f"run {run_dir.name}",
         f"model {spec.name} (classic, input {model_input}); dataset {data.dataset} ({config.data.source})",
-        f"tracks train/valid/test: {counts['train']}/{counts['valid']}/{counts['test']} {data.unit}s"
+        f"{data.unit}s train/valid/test: {counts['train']}/{counts['valid']}/{counts['test']}"
         + (f"; chunks of {data.chunk_seconds:g} s" if chunked else ""),
         f"selected {metrics['search']['selected']} by {metrics['search']['selection']}; fitted on train only",
     ]
     if chunked and data.unit == "track":
         header.append("trained on chunks; a track's prediction is the mean of its chunks' probabilities")
     write_evaluation(run_dir, metrics, header=header, title=spec.name)
-    if spec.name == "xgboost":
+    if predictor.booster is not None:
         table = feature_importances(predictor)
         table.to_csv(run_dir / IMPORTANCE_CSV, index=False, float_format="%.6g")
         plot_importances(

@@ -9,14 +9,17 @@ extractor, label map in the model config) inside the run folder, loadable by
 ``transformers.pipeline("audio-classification", model=<run>/hf_model)``.
 
 Tracks are classified by windows of the model's input length (Whisper: its fixed 30 s; others:
-``model.params.window_seconds``, 10 s by default) whose probabilities are averaged.
+``model.params.window_seconds``, else ``data.chunk_seconds``, else 10 s) whose probabilities are
+averaged. Audio is read at the feature extractor's rate (16 kHz for all four published models).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,9 +213,36 @@ def load_pretrained(checkpoint: str, *, labels: list[str] | None = None, hf_conf
         )
     with hub_errors(source, what="feature extractor"):
         feature_extractor = AutoFeatureExtractor.from_pretrained(source)
-    with hub_errors(source, what="model"):
-        model = AutoModelForAudioClassification.from_pretrained(source, dtype=torch.float32, **kwargs)
+    with hub_errors(source, what="model"), _quiet_transformers():
+        # transformers' load report lists every decoder weight of a Whisper checkpoint as unused and
+        # the new head as missing, both expected here; only surprises are reported (below)
+        model, loading = AutoModelForAudioClassification.from_pretrained(
+            source, dtype=torch.float32, output_loading_info=True, **kwargs
+        )
+    missing = [k for k in loading.get("missing_keys", []) if not k.startswith(_HEAD_PREFIXES)]
+    if missing:
+        warnings.warn(
+            f"{source}: {len(missing)} weights of the pretrained body were not in the checkpoint and start "
+            f"random (e.g. {sorted(missing)[:3]}); is it an audio encoder of the same architecture?",
+            stacklevel=2,
+        )
     return model, feature_extractor
+
+
+# Parameters of the classification heads AutoModelForAudioClassification adds to a pretrained body.
+_HEAD_PREFIXES = ("projector.", "classifier.", "layer_weights")
+
+
+@contextlib.contextmanager
+def _quiet_transformers():
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
 
 
 def configure_training(model, *, freeze_feature_encoder: bool, freeze_encoder: bool, gradient_checkpointing: bool) -> None:
@@ -357,13 +387,25 @@ def train_hf(
         model with label map + feature extractor), ``hf.json``, ``metrics.json``, ``report.txt``,
         ``confusion.png``, ``history.csv``, ``training_curves.png`` and ``tracks.csv``.
     """
-    import shutil
-
     from genrekit.evaluate import split_label, write_evaluation
     from genrekit.models.registry import get_model
-    from genrekit.models.torch_family import CHECKPOINT_DIR, CURVES_FILE, HISTORY_FILE, INDEX_FILE, TRACKS_FILE, prepare_chunks
+    from genrekit.models.torch_family import (
+        CHECKPOINT_DIR,
+        CURVES_FILE,
+        HISTORY_FILE,
+        INDEX_FILE,
+        TRACKS_FILE,
+        prepare_chunks,
+    )
     from genrekit.runs import RunInfo, new_run_dir, write_run_record
-    from genrekit.trainer import evaluate_tracks, fit, plot_history, resolve_device, seed_everything, write_history
+    from genrekit.trainer import (
+        evaluate_tracks,
+        fit,
+        plot_history,
+        resolve_device,
+        seed_everything,
+        write_history,
+    )
 
     spec = get_model(config.model.name)
     if spec.family != "hf":

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from genrekit import paths
 from genrekit.errors import ConfigError
@@ -145,11 +145,13 @@ def hub_errors(checkpoint: str, *, what: str = "model") -> Iterator[None]:
         reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         if Path(checkpoint).is_dir():
             raise ConfigError(f"{checkpoint}: could not load the {what} from this folder ({reason})") from None
-        mode = "HF_HUB_OFFLINE is set, so only the local cache was searched" if offline_mode() else (
-            "the hub could not be reached and the local cache does not hold it"
+        mode = (
+            "HF_HUB_OFFLINE is set, so only the local cache was searched and it does not hold it"
+            if offline_mode()
+            else "either the name is wrong, or the hub could not be reached and the local cache does not hold it"
         )
         raise ConfigError(
-            f"could not load the {what} of '{checkpoint}': {mode} ({reason}). To fix: run once with network "
+            f"could not load the {what} of '{checkpoint}' ({reason}): {mode}. To fix: run once with network "
             f"access so the model is cached (cache: HF_HOME={_hf_home()}); or set HF_HOME to a cache that "
             "already holds it (HF_HUB_OFFLINE=1 then stops network attempts); or pass a local folder written "
             "by save_pretrained as model.checkpoint (--checkpoint PATH). Check the name's spelling too."

@@ -22,6 +22,8 @@ _PROVIDERS = [
     "genrekit.models.torch_family",
     "genrekit.models.wavenet",
     "genrekit.models.hf",
+    "genrekit.models.xgboost_dask",
+    "genrekit.ensemble",  # the saved soft-voting ensembles of genrekit evaluate --ensemble
 ]
 
 

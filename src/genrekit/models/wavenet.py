@@ -237,20 +237,34 @@ class WaveNetClassifier(nn.Module):
         return self.classifier(self.dropout(pooled))
 
 
+def resolve_wavenet_params(params: dict | None = None) -> dict:
+    """Every WaveNet hyper-parameter: :data:`DEFAULT_PARAMS` overridden by ``params``.
+
+    Raises
+    ------
+    ConfigError
+        On an unknown key, naming the known ones.
+    """
+    params = dict(params or {})
+    unknown = sorted(set(params) - set(DEFAULT_PARAMS))
+    if unknown:
+        raise ConfigError(f"wavenet: unknown model.params {unknown}; known: {', '.join(sorted(DEFAULT_PARAMS))}")
+    return {**DEFAULT_PARAMS, **params}
+
+
 def build_wavenet(*, num_classes: int, params: dict | None = None, **_family_specific) -> WaveNetClassifier:
     """Build a :class:`WaveNetClassifier` from ``model.params`` (see :data:`DEFAULT_PARAMS`).
+
+    The torch family's other keywords (``input``, ``sample_rate``, ``init_weights``) are accepted
+    and ignored: the network always takes 16 kHz waveforms, and the family reads audio at the
+    network's ``sample_rate``.
 
     Raises
     ------
     ConfigError
         On an unknown or invalid hyper-parameter.
     """
-    params = dict(params or {})
-    unknown = sorted(set(params) - set(DEFAULT_PARAMS))
-    if unknown:
-        raise ConfigError(f"wavenet: unknown model.params {unknown}; known: {', '.join(sorted(DEFAULT_PARAMS))}")
-    merged = {**DEFAULT_PARAMS, **params}
-    return WaveNetClassifier(num_classes=num_classes, sample_rate=WAVENET_SR, **merged)
+    return WaveNetClassifier(num_classes=num_classes, sample_rate=WAVENET_SR, **resolve_wavenet_params(params))
 
 
 register_model(

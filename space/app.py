@@ -1,0 +1,168 @@
+"""genrekit's Gradio app: upload or record a track, see its genres.
+
+UI only: choosing and loading the model, checking uploads and shaping the results live in
+:mod:`genrekit.app_support`, where they are unit-tested.
+
+    python space/app.py                          # http://127.0.0.1:7860, the model in $GENREKIT_APP_RUNS
+                                                 # or else the default model
+    python space/app.py --train-default          # train the small default model, then serve it
+    python space/app.py --run models/runs/A --run models/runs/B   # a soft-voting ensemble
+    GENREKIT_APP_RUNS=hf:ORG/NAME python space/app.py              # a run folder pushed to the hub
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+try:
+    import genrekit  # noqa: F401
+except ImportError:  # run from a checkout that was not pip-installed
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+import gradio as gr
+
+from genrekit import app_support as support
+from genrekit.errors import GenrekitError
+
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+
+# The queue. Classifying is CPU-bound (decoding, resampling, features or a network forward pass),
+# so running more requests at once than there are cores only makes every one of them slower:
+# two at a time keeps a 2-core box (a free Space, the CI machine) busy without thrashing, and each
+# running request holds at most MAX_MINUTES of decoded audio (~50 MB). Past 64 waiting requests a
+# new user is told the queue is full at once instead of waiting minutes.
+CONCURRENCY_LIMIT = 2
+QUEUE_SIZE = 64
+
+DESCRIPTION = (
+    "Upload a track (or record one) and see its genres: the three most likely with their "
+    "probabilities, every genre as a bar chart, and, for tracks longer than one model window, how the "
+    "genre changes over time. "
+)
+SYNTHETIC_NOTE = (
+    "*This model was trained on genrekit's generated genre set: it knows synthetic music, and its "
+    "answers on real recordings mean little. Serve a model trained on GTZAN or FMA with "
+    f"`{support.ENV_RUNS}=<run folder>`.*"
+)
+
+log = logging.getLogger("genrekit.app")
+
+
+def build_demo(model: support.AppModel | None, *, limits: support.UploadLimits, problem: str | None = None) -> gr.Blocks:
+    """The app's page; with ``model=None`` it only shows ``problem`` (how to get a model)."""
+    with gr.Blocks(title="genrekit: music genres", analytics_enabled=False) as demo:
+        gr.Markdown("# genrekit: which genre is this track?")
+        if model is None:
+            gr.Markdown(problem or support.no_model_message(), elem_id="no-model")
+            return demo
+        gr.Markdown(DESCRIPTION + limits.describe())
+        gr.Markdown(model.markdown(), elem_id="model-card")
+        if all(card.dataset == "synthetic" for card in model.cards):
+            gr.Markdown(SYNTHETIC_NOTE)
+
+        with gr.Row():
+            with gr.Column(scale=1):
+                audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Track", elem_id="track")
+                button = gr.Button("Classify", variant="primary")
+                status = gr.Markdown(elem_id="status")
+            with gr.Column(scale=1):
+                label = gr.Label(num_top_classes=3, label="Top genres", elem_id="top-genres")
+                bars = gr.BarPlot(x="genre", y="probability", sort="-y", y_lim=[0, 1], label="All genres",
+                                  elem_id="genre-bars")
+        timeline = gr.LinePlot(x="time_s", y="probability", color="genre", y_lim=[0, 1], x_title="time (s)",
+                               label="Genre over time", visible=False, elem_id="timeline")
+        outputs = [label, bars, timeline, status]
+
+        def classify(path):
+            try:
+                result = support.classify_upload(model, path, limits=limits)
+            except Exception as exc:  # the app keeps serving whatever one file does
+                if not isinstance(exc, GenrekitError):
+                    log.exception("classifying %s failed", path)
+                message = support.user_message(exc)
+                gr.Warning(message)
+                return None, None, gr.LinePlot(value=None, visible=False), f"**{message}**"
+            for note in result.notes:
+                gr.Warning(note)
+            shown = result.timeline is not None
+            return result.scores, result.bars, gr.LinePlot(value=result.timeline, visible=shown), result.status_markdown()
+
+        gr.on([audio.upload, audio.stop_recording, button.click], classify, inputs=audio, outputs=outputs,
+              api_name="classify")
+        examples = sorted(EXAMPLES_DIR.glob("*.mp3"))
+        if examples:
+            gr.Examples([[str(p)] for p in examples], inputs=audio, outputs=outputs, fn=classify,
+                        run_on_click=True, cache_examples=False, example_labels=[p.stem for p in examples],
+                        label="Example clips (synthetic, 10 s)")
+    return demo
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="genrekit's Gradio app: upload a track, see its genres.")
+    parser.add_argument("--run", action="append", default=None, metavar="FOLDER",
+                        help=f"run folder to serve (repeat, or separate by commas, for an ensemble; "
+                             f"'hf:ORG/NAME' for a hub model); default ${support.ENV_RUNS}, else the default model")
+    # Spaces set GRADIO_SERVER_NAME=0.0.0.0; locally the app stays on the loopback interface.
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), help="address to listen on")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), help="port")
+    parser.add_argument("--train-default", action="store_true",
+                        help=f"train the default model (under {support.default_model_root()}) before serving")
+    parser.add_argument("--train-if-missing", action="store_true",
+                        default=os.environ.get("GENREKIT_APP_TRAIN_IF_MISSING", "") not in ("", "0"),
+                        help="train the default model only if no model is configured or found "
+                             "(env GENREKIT_APP_TRAIN_IF_MISSING=1; for a Space)")
+    parser.add_argument("--no-serve", action="store_true", help="exit after training instead of serving")
+    parser.add_argument("--clips-per-genre", type=int, default=support.DEFAULT_CLIPS_PER_GENRE,
+                        help="default model: synthetic clips per genre")
+    parser.add_argument("--seconds", type=float, default=support.DEFAULT_SECONDS,
+                        help="default model: seconds per synthetic clip")
+    parser.add_argument("--data", default="synthetic", help="default model: dataset source (default: synthetic)")
+    parser.add_argument("--concurrency", type=int, default=CONCURRENCY_LIMIT,
+                        help="requests classified at once (default: 2, for two cores)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    runs = ",".join(args.run) if args.run else None
+    if args.train_default or (args.train_if_missing and _nothing_configured(runs)):
+        run_dir = support.train_default_model(clips_per_genre=args.clips_per_genre, seconds=args.seconds,
+                                              data=args.data, progress=not args.quiet)
+        print(f"default model trained: {run_dir}", flush=True)
+    if args.no_serve:
+        return 0
+    limits = support.UploadLimits.from_env()
+    try:
+        model, problem = support.load_app_model(runs), None
+    except support.NoModelError as exc:
+        model, problem = None, str(exc)
+        print(f"no model configured; train one with: {support.TRAIN_COMMAND}", file=sys.stderr, flush=True)
+    except GenrekitError as exc:
+        print(f"cannot load the model: {exc}", file=sys.stderr)
+        return 2
+    if model is not None:
+        print("serving " + "; ".join(f"{c.name} ({c.model}, {c.source})" for c in model.cards), flush=True)
+        print(f"warmed up in {support.warm_up(model):.1f} s", flush=True)
+    demo = build_demo(model, limits=limits, problem=problem)
+    demo.queue(default_concurrency_limit=args.concurrency, max_size=QUEUE_SIZE)
+    demo.launch(server_name=args.host, server_port=args.port, max_file_size=limits.max_bytes,
+                allowed_paths=[str(EXAMPLES_DIR)], show_error=True)
+    return 0
+
+
+def _nothing_configured(runs: str | None) -> bool:
+    try:
+        support.model_sources(runs)
+    except support.NoModelError:
+        return True
+    return False
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""``genrekit predict``: the top genres of audio files, from one saved run or a soft-voting ensemble."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+_EPILOG = """\
+examples:
+  genrekit predict song.mp3 --run models/runs/20250101-120000-xgboost-xgboost-gtzan
+  genrekit predict *.flac --run RUN_A --run RUN_B --run RUN_C --top 5
+  genrekit predict long-mix.ogg --run RUN --timeline --window 30 --hop 15
+  genrekit predict song.wav --run RUN --json > song.json
+
+Each model reads the audio as its run recorded (sample rate, features or chunks), so any format,
+length, channel count or sample rate works. Several --run options vote softly (mean probability,
+or --weights). A file that cannot be read is reported and the others are still predicted; the exit
+status is then 1.
+"""
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "predict",
+        help="top genres of audio files from saved runs (several runs: soft-voting ensemble)",
+        description="Predict the genre of audio files with one saved run, or several (soft voting). By "
+        "default the middle 30 s of each file is classified; --timeline adds windows over the whole file.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="audio files (wav, flac, mp3, ogg, ...)")
+    add_model_arguments(parser)
+    parser.add_argument("--top", type=int, default=3, metavar="K", help="genres shown per file (default: %(default)s)")
+    parser.add_argument("--middle", type=float, default=30.0, metavar="S",
+                        help="classify the middle S seconds of each file; 0 for the whole file (default: %(default)s)")
+    parser.add_argument("--timeline", action="store_true", help="also classify windows over the whole file")
+    parser.add_argument("--window", type=float, default=30.0, metavar="S", help="timeline window in seconds (default: %(default)s)")
+    parser.add_argument("--hop", type=float, default=None, metavar="S", help="timeline hop in seconds (default: half a window)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    parser.set_defaults(func=run_predict)
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """--run (repeatable), --weights and --runs-dir, shared with ``genrekit album``."""
+    parser.add_argument("--run", dest="runs", action="append", required=True, metavar="RUN",
+                        help="run folder (path, or name under the runs folder); repeat for an ensemble")
+    parser.add_argument("--weights", nargs="+", type=float, metavar="W",
+                        help="one weight per --run for the soft vote (default: equal)")
+    parser.add_argument("--runs-dir", metavar="DIR", help="where run names are looked up (default: models/runs)")
+
+
+def load_model(args: argparse.Namespace):
+    """The predictor the --run/--weights options name."""
+    from genrekit.cli.evaluate import resolve_run
+    from genrekit.errors import ConfigError
+    from genrekit.inference import Ensemble, load_predictor
+
+    if args.weights is not None and len(args.weights) != len(args.runs):
+        raise ConfigError(f"{len(args.runs)} --run options but {len(args.weights)} --weights")
+    members = [load_predictor(resolve_run(run, args.runs_dir)) for run in args.runs]
+    if len(members) == 1 and args.weights is None:
+        return members[0]
+    return Ensemble(members, args.weights)
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from genrekit.errors import AudioError
+
+    predictor = load_model(args)
+    middle = args.middle if args.middle and args.middle > 0 else None
+    results, failed = [], 0
+    for name in args.files:
+        try:
+            prediction = predictor.predict_file(name, timeline=args.timeline, middle_seconds=middle,
+                                                window_seconds=args.window, hop_seconds=args.hop)
+        except AudioError as exc:
+            failed += 1
+            results.append({"file": name, "error": exc.reason})
+            if not args.json:
+                print(f"genrekit predict: {exc}", file=sys.stderr)
+            continue
+        results.append({"file": name, **prediction.to_dict(top=args.top)})
+        if not args.json:
+            print(_text(name, prediction, top=args.top, timeline=args.timeline))
+    if args.json:
+        print(json.dumps({"model": predictor.name, "files": results}, indent=2))
+    elif failed:
+        print(f"{failed} of {len(args.files)} files could not be predicted", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _text(name: str, prediction, *, top: int, timeline: bool) -> str:
+    lines = [f"{name}  ({prediction.model}, {prediction.seconds:.1f} s)"]
+    width = max(len(g) for g in prediction.labels)
+    for genre, probability in prediction.top(top):
+        lines.append(f"  {genre:<{width}}  {probability:6.3f}")
+    if timeline and prediction.windows is not None:
+        lines.append("  timeline:")
+        for row in prediction.windows.itertuples(index=False):
+            values = dict(zip(prediction.labels, row[2:]))
+            scored = {g: p for g, p in values.items() if p == p}  # NaN: the window could not be scored
+            best = max(scored, key=scored.get) if scored else "-"
+            shown = f"{best} {scored[best]:.2f}" if scored else "not scored"
+            lines.append(f"    {row.start_s:7.1f}-{row.end_s:7.1f} s  {shown}")
+    return "\n".join(lines)

@@ -1,0 +1,435 @@
+"""The Gradio app's logic (genrekit.app_support), and helpers its browser and load tests share.
+
+Unit tests use a fake predictor whose answer is known; the tests at the end use a tiny real model
+trained once per session through the app's own one-command path (``space/app.py --train-default``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from genrekit import app_support as support
+from genrekit.config import ExperimentConfig
+from genrekit.data.audio import load_audio, write_audio
+from genrekit.errors import AudioError, ConfigError, RunError
+from genrekit.inference import Prediction, load_predictor, timeline_spans
+from genrekit.runs import RunInfo, write_run_record
+
+APP = Path(__file__).resolve().parents[1] / "space" / "app.py"
+EXAMPLES_DIR = APP.parent / "examples"
+EXAMPLES = sorted(EXAMPLES_DIR.glob("*.mp3"))
+
+
+# ----------------------------------------------------------------------------------------------
+# helpers shared with test_app_browser.py and test_app_load.py (import with `from test_app_support import ...`)
+
+
+def load_app_module():
+    """space/app.py as a module (it is a script, not part of the package)."""
+    spec = importlib.util.spec_from_file_location("genrekit_space_app", APP)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def tiny_app_run(tmp_path_factory, tiny_synth: Path) -> Path:
+    """A tiny default model (logreg on 3 s chunks of the 8 clips x 6 s set), trained once per session.
+
+    Trained by ``space/app.py --train-default --no-serve`` (the documented one-command path) into
+    ``<basetemp>/app-runs/app-default/``; the app's test files share it through the disk, since a
+    session fixture defined in one test module is not visible in another.
+    """
+    runs = tmp_path_factory.getbasetemp() / "app-runs"
+    found = support.find_default_run(runs / support.DEFAULT_MODEL_FOLDER)
+    if found is not None:
+        return found
+    with pytest.MonkeyPatch.context() as mp:
+        # session fixtures run before conftest's per-test GENREKIT_HOME: set it here too
+        mp.setenv("GENREKIT_HOME", str(tmp_path_factory.getbasetemp() / "genrekit-home"))
+        mp.setenv("GENREKIT_RUNS", str(runs))
+        app = load_app_module()
+        code = app.main(["--train-default", "--no-serve", "--quiet", "--data", str(tiny_synth), "--seconds", "6"])
+    assert code == 0
+    found = support.find_default_run(runs / support.DEFAULT_MODEL_FOLDER)
+    assert found is not None, "--train-default did not write a run under app-default/"
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serve_app(run_dir: Path, *, log_path: Path, env: dict | None = None, timeout: float = 180.0):
+    """Run ``python space/app.py`` on a free local port serving ``run_dir``; yield its URL."""
+    port = free_port()
+    environ = dict(os.environ)
+    environ.update({
+        support.ENV_RUNS: str(run_dir),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+        "PYTHONUNBUFFERED": "1",
+    })
+    environ.update(env or {})
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, str(APP), "--host", "127.0.0.1", "--port", str(port), "--quiet"],
+                                stdout=log, stderr=subprocess.STDOUT, env=environ)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + timeout
+        while "Running on local URL" not in log_path.read_text():
+            if proc.poll() is not None:
+                raise RuntimeError(f"the app exited with code {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the app did not start within {timeout:.0f} s:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+#: Limits of the test server: small enough that the over-limit and hour-long files are cheap.
+TEST_SERVER_ENV = {"GENREKIT_APP_MAX_MB": "20", "GENREKIT_APP_MAX_MINUTES": "0.5"}
+_SHARED: dict = {}
+
+
+def shared_app_url(run_dir: Path, tmp_path_factory) -> str:
+    """One app server per test process, shared by the browser and load tests, stopped at exit.
+
+    Starting the app costs imports and numba compilation (10-20 s on two cores); a session
+    fixture in one test module is invisible to another, so the server lives here instead.
+    """
+    if _SHARED.get("run") != run_dir:
+        log = tmp_path_factory.mktemp("app-server") / "app.log"
+        server = serve_app(run_dir, log_path=log, env=TEST_SERVER_ENV)
+        _SHARED.update(url=server.__enter__(), run=run_dir, log=log)
+        atexit.register(server.__exit__, None, None, None)
+    return _SHARED["url"]
+
+
+def expected_answers(run_dir: Path, paths) -> dict[str, dict[str, float]]:
+    """What the app must answer for each file: the same logic run in this process."""
+    model = support.AppModel(predictor=load_predictor(run_dir), cards=[support.ModelCard.from_run(run_dir)])
+    return {str(p): support.classify_upload(model, p).scores for p in paths}
+
+
+# ----------------------------------------------------------------------------------------------
+# a fake model whose answer is known
+
+
+class FakePredictor:
+    """'classical' for quiet audio, 'metal' for loud; records what it was asked."""
+
+    labels = ("blues", "classical", "metal")
+    name = "fake"
+    family = "fake"
+    sample_rate = 8000
+    window_seconds = 2.0
+
+    def __init__(self, *, error: AudioError | None = None):
+        self.calls = []
+        self.error = error
+
+    def _proba(self, y):
+        rms = float(np.sqrt(np.mean(np.square(y))))
+        loud = rms > 0.1
+        return np.array([0.1, 0.2, 0.7]) if loud else np.array([0.1, 0.7, 0.2])
+
+    def predict_array(self, y, sr, *, timeline=False, hop_seconds=None, window_seconds=None):
+        self.calls.append({"n": len(y), "sr": sr, "timeline": timeline, "window": window_seconds, "hop": hop_seconds})
+        if self.error is not None:
+            raise self.error
+        windows = None
+        if timeline:
+            spans = timeline_spans(len(y) / sr, window_seconds=window_seconds, hop_seconds=hop_seconds)
+            rows = [self._proba(y[int(s * sr): int(e * sr)]) for s, e in spans]
+            windows = pd.DataFrame({"start_s": [s for s, _ in spans], "end_s": [e for _, e in spans]})
+            for i, label in enumerate(self.labels):
+                windows[label] = [r[i] for r in rows]
+        return Prediction(labels=list(self.labels), probabilities=self._proba(y), windows=windows, model=self.name)
+
+
+def fake_model(**kwargs) -> support.AppModel:
+    card = support.ModelCard(source="fake", name="fake", family="fake", model="fake", dataset="synthetic")
+    return support.AppModel(predictor=FakePredictor(**kwargs), cards=[card])
+
+
+def write_tone(path: Path, seconds: float, *, sr: int = 8000, amplitude: float = 0.05) -> Path:
+    t = np.arange(int(seconds * sr)) / sr
+    return write_audio(path, (amplitude * np.sin(2 * np.pi * 220 * t)).astype(np.float32), sr)
+
+
+def fake_run(folder: Path, *, split_kind="artist", accuracy=0.8125, name="xgb-gtzan") -> Path:
+    folder.mkdir(parents=True)
+    config = ExperimentConfig(name=name)
+    info = RunInfo(family="classic", model="xgboost", input="features", dataset="gtzan", split_kind=split_kind)
+    metrics = {"split_kind": split_kind, "test": {"accuracy": accuracy, "macro_f1": 0.8, "n": 16}}
+    write_run_record(folder, info=info, config=config, labels=["blues", "rock"], metrics=metrics)
+    return folder
+
+
+# ----------------------------------------------------------------------------------------------
+# which model answers
+
+
+def test_model_sources_argument_then_env_then_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENREKIT_RUNS", str(tmp_path / "runs"))
+    env = {support.ENV_RUNS: " /a/run1 , /a/run2 ,"}
+    assert support.model_sources("/x/run", environ=env) == ["/x/run"]
+    assert support.model_sources(["/x/run", "hf:org/name"], environ=env) == ["/x/run", "hf:org/name"]
+    assert support.model_sources(None, environ=env) == ["/a/run1", "/a/run2"]
+
+    with pytest.raises(support.NoModelError) as info:
+        support.model_sources(None, environ={})
+    assert support.TRAIN_COMMAND in str(info.value)
+    assert str(tmp_path / "runs" / "app-default") in str(info.value)
+
+    older = fake_run(support.default_model_root() / "20250101-000000-app-default-logreg-synthetic")
+    newer = fake_run(support.default_model_root() / "20260101-000000-app-default-logreg-synthetic")
+    (newer.parent / "20270101-000000-unfinished").mkdir()  # no run.json: not a run
+    assert support.model_sources(None, environ={}) == [str(newer)]
+    assert older != newer
+
+
+def test_load_app_model_without_any_model_says_how_to_train(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENREKIT_RUNS", str(tmp_path / "empty"))
+    with pytest.raises(support.NoModelError, match="python space/app.py --train-default"):
+        support.load_app_model(environ={})
+    with pytest.raises(RunError, match="does not exist"):
+        support.load_app_model(str(tmp_path / "missing-run"), environ={})
+
+
+def test_model_card_reads_run_and_metrics(tmp_path):
+    card = support.ModelCard.from_run(fake_run(tmp_path / "run"))
+    assert (card.name, card.family, card.model, card.dataset, card.split_kind) == (
+        "xgb-gtzan", "classic", "xgboost", "gtzan", "artist")
+    assert card.test_accuracy == pytest.approx(0.8125) and card.n_test == 16 and not card.leaky
+    text = card.markdown()
+    for part in ("xgb-gtzan", "xgboost", "classic", "gtzan", "artist split", "0.812", "n = 16"):
+        assert part in text
+
+    leaky = support.ModelCard.from_run(fake_run(tmp_path / "leaky", split_kind="leaky-chunks"))
+    assert leaky.leaky and "LEAKY" in leaky.markdown()
+    bare = support.ModelCard(source="hf:x/y", name="x/y", family="hf", model="x/y")
+    assert "no test score recorded" in bare.markdown()
+
+
+# ----------------------------------------------------------------------------------------------
+# checking uploads
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "make, reason",
+    [
+        (lambda d: None, "no audio"),
+        (lambda d: d / "gone.wav", "file not found"),
+        (lambda d: _write(d / "empty.mp3", b""), "empty file"),
+        (lambda d: _write(d / "notes.wav", b"not audio\n" * 100), "unreadable"),
+        (lambda d: _write(d / "notes.txt", b"not audio\n" * 100), "unreadable"),
+        (lambda d: write_audio(d / "silence.wav", np.zeros(8000, np.float32), 8000), "silent"),
+    ],
+    ids=["nothing", "missing", "empty", "text-as-wav", "text", "silent"],
+)
+def test_bad_uploads_raise_audio_error_naming_file_and_reason(tmp_path, make, reason):
+    path = make(tmp_path)
+    with pytest.raises(AudioError) as info:
+        support.read_upload(path, sr=8000)
+    assert reason in info.value.reason
+    if path is not None:
+        assert info.value.path == str(path)
+    message = support.user_message(info.value)
+    assert reason in message and (path is None or path.name in message)
+
+
+def test_oversized_upload_is_refused_before_any_decoding(tmp_path, monkeypatch):
+    path = write_tone(tmp_path / "big.wav", 2.0)  # 32 kB
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("the file was opened although it is over the size limit")
+    monkeypatch.setattr(support, "audio_info", no_decoding)
+    monkeypatch.setattr(support, "load_audio", no_decoding)
+    with pytest.raises(AudioError, match=r"too large: 0\.0 MB, the limit is 0 MB"):
+        support.read_upload(path, sr=8000, limits=support.UploadLimits(max_bytes=10_000))
+
+
+def test_hour_long_upload_decodes_only_the_first_minutes(tmp_path, monkeypatch):
+    # one hour of 8 kHz mono: 57.6 MB, under the 100 MB limit; only the first 10 minutes are read
+    sr, minute = 8000, np.sin(2 * np.pi * 220 * np.arange(8000 * 60) / 8000).astype(np.float32) * 0.2
+    path = write_audio(tmp_path / "hour.wav", np.tile(minute, 60), sr)
+    seen = []
+    real_load = support.load_audio
+    monkeypatch.setattr(support, "load_audio", lambda p, **kw: seen.append(kw) or real_load(p, **kw))
+
+    upload = support.read_upload(path, sr=sr)
+    assert seen == [{"sr": sr, "duration": 600.0}]
+    assert upload.truncated and upload.total_seconds == pytest.approx(3600.0)
+    assert upload.y.shape == (600 * sr,) and upload.seconds == pytest.approx(600.0)
+    assert upload.notes == ["The track is 1:00:00 long; only the first 10:00 were analysed."]
+
+
+def test_upload_limits_from_env():
+    assert support.UploadLimits.from_env({}) == support.UploadLimits(max_bytes=100_000_000, max_seconds=600.0)
+    limits = support.UploadLimits.from_env({support.ENV_MAX_MB: "20", support.ENV_MAX_MINUTES: "0.5"})
+    assert limits == support.UploadLimits(max_bytes=20_000_000, max_seconds=30.0)
+    assert limits.describe() == "Only the first 30 seconds of a track are analysed; files over 20 MB are refused."
+    assert "first 10 minutes" in support.UploadLimits().describe()
+    for bad in ("0", "-1", "lots"):
+        with pytest.raises(ConfigError, match=support.ENV_MAX_MB):
+            support.UploadLimits.from_env({support.ENV_MAX_MB: bad})
+
+
+# ----------------------------------------------------------------------------------------------
+# results
+
+
+def test_timeline_window_grows_to_keep_at_most_max_windows():
+    assert support.timeline_window(10.0, model_window=3.0) == 3.0
+    assert support.timeline_window(300.0, model_window=3.0) == 3.0  # exactly 100 windows
+    assert support.timeline_window(600.0, model_window=3.0) == 6.0
+    assert support.timeline_window(3600.0, model_window=None) == 60.0  # 30 s fallback, doubled
+    assert support.timeline_window(50.0, model_window=3.0, max_windows=5) == 12.0
+
+
+def test_short_quiet_track_is_classical_without_timeline(tmp_path):
+    model = fake_model()
+    result = support.classify_upload(model, write_tone(tmp_path / "quiet.wav", 1.5, amplitude=0.05))
+    assert result.top == "classical" and result.timeline is None
+    assert result.scores == pytest.approx({"blues": 0.1, "classical": 0.7, "metal": 0.2})
+    assert list(result.bars["genre"]) == ["classical", "metal", "blues"]
+    assert model.predictor.calls[0]["timeline"] is False and model.predictor.calls[0]["n"] == 12000
+    assert "most likely **classical** (70%)" in result.status_markdown()
+
+
+def test_long_track_gets_a_timeline_that_follows_the_audio(tmp_path):
+    # 4 s quiet then 4 s loud: the timeline's 2 s windows turn from classical to metal
+    sr = 8000
+    t = np.arange(4 * sr) / sr
+    y = np.concatenate([0.05 * np.sin(2 * np.pi * 220 * t), 0.8 * np.sin(2 * np.pi * 220 * t)]).astype(np.float32)
+    model = fake_model()
+    result = support.classify_upload(model, write_audio(tmp_path / "two-parts.flac", y, sr))
+    call = model.predictor.calls[0]
+    assert call["timeline"] is True and call["window"] == call["hop"] == 2.0
+    timeline = result.timeline
+    assert list(timeline.columns) == ["time_s", "genre", "probability"]
+    assert sorted(timeline["time_s"].unique()) == [1.0, 3.0, 5.0, 7.0]
+    top_per_window = timeline.loc[timeline.groupby("time_s")["probability"].idxmax()]
+    assert list(top_per_window.sort_values("time_s")["genre"]) == ["classical", "classical", "metal", "metal"]
+    assert "4 windows" in result.status_markdown()
+
+
+def test_predictor_audio_error_is_reported_with_the_file_name(tmp_path):
+    model = fake_model(error=AudioError(None, "too short: 0.10 s"))
+    path = write_tone(tmp_path / "blip.wav", 1.0)
+    with pytest.raises(AudioError) as info:
+        support.classify_upload(model, path)
+    assert info.value.path == str(path)
+    assert support.user_message(info.value) == "Cannot use blip.wav: too short: 0.10 s"
+
+
+def test_score_bar_and_timeline_frames():
+    scores = support.score_dict(["a", "b", "c"], np.array([0.2, 0.5, 0.3]))
+    assert scores == {"a": 0.2, "b": 0.5, "c": 0.3}
+    with pytest.raises(ValueError):
+        support.score_dict(["a", "b"], np.array([1.0]))
+    assert support.bar_frame(scores).to_dict("list") == {"genre": ["b", "c", "a"], "probability": [0.5, 0.3, 0.2]}
+    windows = pd.DataFrame({"start_s": [0.0, 3.0], "end_s": [3.0, 6.0], "a": [0.1, 0.1], "b": [0.6, 0.2], "c": [0.3, 0.7]})
+    frame = support.timeline_frame(windows, ["a", "b", "c"], top=2)
+    assert list(frame["genre"]) == ["c", "c", "b", "b"] and list(frame["time_s"]) == [1.5, 4.5, 1.5, 4.5]
+    assert support.user_message(RuntimeError("boom")).startswith("Unexpected error (RuntimeError)")
+
+
+def test_page_without_a_model_shows_the_training_command(tmp_path, capsys):
+    app = load_app_module()
+    demo = app.build_demo(None, limits=support.UploadLimits(), problem=support.no_model_message())
+    text = json.dumps(demo.get_config_file())
+    assert "python space/app.py --train-default" in text
+    assert "classify" not in {d.get("api_name") for d in demo.get_config_file()["dependencies"]}
+    # a model that is configured but missing stops the app at once, saying why
+    assert app.main(["--run", str(tmp_path / "no-such-run"), "--port", "1"]) == 2
+    assert "no-such-run: not a run folder" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------------------------
+# a real tiny model, trained by the app's one-command path
+
+
+@pytest.fixture(scope="session")
+def app_run(tmp_path_factory, tiny_synth) -> Path:
+    return tiny_app_run(tmp_path_factory, tiny_synth)
+
+
+def test_examples_are_small_mp3_clips():
+    assert [p.stem for p in EXAMPLES] == ["classical", "disco", "metal", "reggae"]
+    for path in EXAMPLES:
+        assert path.stat().st_size < 200_000
+        assert load_audio(path, sr=None).shape[0] == pytest.approx(10 * 22050, abs=2000)
+
+
+def test_default_model_is_found_and_serves_the_examples(app_run, monkeypatch):
+    monkeypatch.setenv("GENREKIT_RUNS", str(app_run.parents[1]))
+    model = support.load_app_model(environ={})  # nothing configured: the default run is found
+    card = model.cards[0]
+    assert (card.source, card.family, card.model) == (str(app_run), "classic", "logreg")
+    assert card.test_accuracy is not None and "test accuracy" in model.markdown()
+    assert model.window_seconds == 3.0
+    assert support.warm_up(model) > 0
+
+    predictor = load_predictor(app_run)
+    for path in EXAMPLES:
+        result = support.classify_upload(model, path)
+        y = load_audio(path, sr=predictor.sample_rate)
+        assert result.top == predictor.predict_array(y, predictor.sample_rate).genre
+        assert sum(result.scores.values()) == pytest.approx(1.0)
+        assert result.timeline is not None and result.timeline["time_s"].nunique() == 4  # 10 s in 3 s windows
+
+    # the same run twice is an ensemble that votes exactly like the run alone
+    pair = support.load_app_model(f"{app_run},{app_run}")
+    assert len(pair.cards) == 2 and "ensemble of 2 runs" in pair.markdown()
+    alone = support.classify_upload(model, EXAMPLES[0]).scores
+    assert support.classify_upload(pair, EXAMPLES[0]).scores == pytest.approx(alone)
+
+
+def test_hub_model_is_a_run_folder_from_the_hub(app_run, tmp_path, monkeypatch):
+    import huggingface_hub
+
+    asked = []
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda repo_id, **kw: asked.append(repo_id) or str(app_run))
+    model = support.load_app_model("hf:someone/genre-run")
+    assert asked == ["someone/genre-run"]
+    assert model.cards[0].source == "hf:someone/genre-run" and model.cards[0].model == "logreg"
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", lambda repo_id, **kw: str(tmp_path))
+    with pytest.raises(RunError, match="hf:someone/not-a-run: not a genrekit run folder"):
+        support.load_app_model("hf:someone/not-a-run")
+
+    def offline(repo_id, **kw):
+        raise OSError("We couldn't connect to 'https://huggingface.co'")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", offline)
+    with pytest.raises(ConfigError, match="could not load the model of 'someone/genre-run'"):
+        support.load_app_model("hf:someone/genre-run")
