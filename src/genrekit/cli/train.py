@@ -31,6 +31,11 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--model", "-m", metavar="NAME", help="registered model (see --list-models); overrides model.name")
+    parser.add_argument("--input", metavar="KIND", help="model input: mel, log, linear, mfcc, waveform or features (model.input)")
+    parser.add_argument(
+        "--checkpoint", metavar="NAME_OR_PATH", help="pretrained checkpoint for --model hf: hub name, short name or local folder (model.checkpoint)"
+    )
+    parser.add_argument("--resume", metavar="RUN", help="continue an interrupted torch run from its last checkpoint")
     add_shortcut_arguments(parser)
     add_config_arguments(parser)
     parser.add_argument("--list-models", action="store_true", help="list the registered models and exit")
@@ -53,6 +58,10 @@ def config_from_args(args: argparse.Namespace):
     config = load_config(args.config, args.overrides)
     if getattr(args, "model", None):
         config.model.name = args.model
+    if getattr(args, "input", None):
+        config.model.input = args.input
+    if getattr(args, "checkpoint", None):
+        config.model.checkpoint = args.checkpoint
     if getattr(args, "data", None):
         config.data.source = args.data
     if getattr(args, "split", None):
@@ -86,8 +95,12 @@ def run_train(args: argparse.Namespace) -> int:
     from genrekit.runs import read_run
     from genrekit.train import train
 
-    config = config_from_args(args)
-    run_dir = train(config, progress=not args.quiet)
+    if args.resume:
+        from genrekit.models.torch_family import resume_run
+
+        run_dir = resume_run(args.resume, overrides=args.overrides, progress=not args.quiet)
+    else:
+        run_dir = train(config_from_args(args), progress=not args.quiet)
     record = read_run(run_dir)
     kind = record.metrics.get("split_kind", record.info.split_kind)
     unit = record.metrics.get("unit", record.info.unit)
