@@ -416,7 +416,9 @@ def train_hf(
     params = _check_params(config.model.params)
     source = resolve_checkpoint(config.model.checkpoint)  # fail fast, before any audio is read
 
-    index = _split_index(config, index, progress)
+    from genrekit.models.torch_family import split_index
+
+    index = split_index(config, index, progress)
     labels = index.genres
     seed_everything(config.train.seed)
     model = spec.build(num_classes=len(labels), params=config.model.params, labels=labels, checkpoint=source)
@@ -501,20 +503,6 @@ def train_hf(
         for name in ("best.safetensors", "last.safetensors", "optimizer.safetensors"):
             (checkpoint_dir / name).unlink(missing_ok=True)
     return run_dir
-
-
-def _split_index(config: ExperimentConfig, index, progress: bool):
-    if index is None:
-        from genrekit.train import prepare_index
-
-        return prepare_index(config, progress=progress)
-    if index.tracks["split"].isna().any():
-        from genrekit.data.splits import assign_splits
-
-        data = config.data
-        return assign_splits(index, kind=data.split, seed=data.seed, valid_fraction=data.valid_fraction,
-                             test_fraction=data.test_fraction, split_dir=data.split_dir)
-    return index
 
 
 # ---------------------------------------------------------------------- loading and prediction

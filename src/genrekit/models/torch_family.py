@@ -334,7 +334,7 @@ def prepare_chunks(
 
 
 # ---------------------------------------------------------------------- training runs
-def _split_index(config: ExperimentConfig, index: TrackIndex | None, progress: bool) -> TrackIndex:
+def split_index(config: ExperimentConfig, index: TrackIndex | None, progress: bool) -> TrackIndex:
     """The config's dataset with its split, or ``index`` (split now if its split column is empty)."""
     if index is None:
         from genrekit.train import prepare_index
@@ -410,7 +410,7 @@ def train_torch(
     chunk_seconds = float(config.data.chunk_seconds or DEFAULT_CHUNK_SECONDS)
     config = _resolved_config(config, model_input=model_input, chunk_seconds=chunk_seconds)
 
-    index = _split_index(config, index, progress)
+    index = split_index(config, index, progress)
     labels = index.genres
     seed_everything(config.train.seed)
     model = spec.build(num_classes=len(labels), params=params, input=model_input, sample_rate=config.data.sample_rate)
@@ -590,7 +590,7 @@ def compare_inputs(
     bad = [i for i in inputs if i not in spec.inputs]
     if bad:
         raise ConfigError(f"model {spec.name!r} takes inputs {', '.join(spec.inputs)}, not {', '.join(bad)}")
-    index = _split_index(config, index, progress)  # split once: every input sees the same tracks
+    index = split_index(config, index, progress)  # split once: every input sees the same tracks
     runs = []
     for model_input in inputs:
         run_config = copy.deepcopy(config)
