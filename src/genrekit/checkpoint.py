@@ -86,44 +86,30 @@ def build_network(info: TorchModelInfo) -> nn.Module:
     )
 
 
-class TorchPredictor:
-    """A trained torch network with its preprocessing: waveform or file in, genre probabilities out.
+class WaveformPredictor:
+    """Shared behaviour of networks that take waveform chunks: chunk, predict, average per track.
 
-    Attributes
-    ----------
-    model : nn.Module
-        The network, in eval mode; its front-end computes the spectrogram from waveforms.
-    info : TorchModelInfo
-    labels : list of str
-        Class names (index = class id).
-    run_dir : Path
+    Subclasses define :meth:`chunks` (how a signal is cut, exactly as in training) and
+    :attr:`sample_rate`; ``info.clip_seconds`` is the window a file is read with.
     """
 
-    family = "torch"
+    family = ""
 
-    def __init__(self, model: nn.Module, info: TorchModelInfo, *, run_dir: Path | None = None, device: str = "cpu", batch_size: int = 32):
+    def __init__(self, model: nn.Module, info, *, labels: list[str], run_dir: Path | None = None, device: str = "cpu",
+                 batch_size: int = 32):
         self.model = model.eval().to(device)
         self.info = info
-        self.labels = list(info.labels)
+        self.labels = list(labels)
         self.run_dir = run_dir
         self.device = torch.device(device)
         self.batch_size = batch_size
 
     @property
     def sample_rate(self) -> int:
-        return self.info.sample_rate
+        raise NotImplementedError
 
     def chunks(self, waveform: np.ndarray, sr: int) -> np.ndarray:
-        """The model's input chunks of a signal: ``(n_chunks, round(chunk_seconds * sample_rate))``.
-
-        The signal is mixed to mono, resampled to the model's rate and chunked exactly as in
-        training (:func:`genrekit.models.torch_family.chunk_clip`). Raises :class:`AudioError` if
-        the signal is shorter than half a chunk, silent, or not finite.
-        """
-        from genrekit.models.torch_family import chunk_clip
-
-        y = prepare_array(waveform, sr, sr=self.sample_rate)
-        return chunk_clip(y, sr=self.sample_rate, chunk_seconds=self.info.chunk_seconds, hop_seconds=self.info.hop_seconds)
+        raise NotImplementedError
 
     def predict_proba(self, waveform: np.ndarray, sr: int) -> np.ndarray:
         """Class probabilities of every chunk of a signal.
@@ -140,7 +126,7 @@ class TorchPredictor:
         """
         from genrekit.trainer import predict_proba
 
-        chunks = torch.from_numpy(self.chunks(waveform, sr))
+        chunks = torch.from_numpy(np.ascontiguousarray(self.chunks(waveform, sr), dtype=np.float32))
         return predict_proba(self.model, chunks, batch_size=self.batch_size, device=self.device)
 
     def predict_track_proba(self, waveform: np.ndarray, sr: int) -> np.ndarray:
@@ -154,6 +140,41 @@ class TorchPredictor:
             return self.predict_track_proba(y, self.sample_rate)
         except AudioError as exc:
             raise AudioError(path, exc.reason) from None
+
+
+class TorchPredictor(WaveformPredictor):
+    """A trained torch network with its preprocessing: waveform or file in, genre probabilities out.
+
+    Attributes
+    ----------
+    model : nn.Module
+        The network, in eval mode; its front-end computes the spectrogram from waveforms.
+    info : TorchModelInfo
+    labels : list of str
+        Class names (index = class id).
+    run_dir : Path
+    """
+
+    family = "torch"
+
+    def __init__(self, model: nn.Module, info: TorchModelInfo, *, run_dir: Path | None = None, device: str = "cpu", batch_size: int = 32):
+        super().__init__(model, info, labels=info.labels, run_dir=run_dir, device=device, batch_size=batch_size)
+
+    @property
+    def sample_rate(self) -> int:
+        return self.info.sample_rate
+
+    def chunks(self, waveform: np.ndarray, sr: int) -> np.ndarray:
+        """The model's input chunks of a signal: ``(n_chunks, round(chunk_seconds * sample_rate))``.
+
+        The signal is mixed to mono, resampled to the model's rate and chunked exactly as in
+        training (:func:`genrekit.models.torch_family.chunk_clip`). Raises :class:`AudioError` if
+        the signal is shorter than half a chunk, silent, or not finite.
+        """
+        from genrekit.models.torch_family import chunk_clip
+
+        y = prepare_array(waveform, sr, sr=self.sample_rate)
+        return chunk_clip(y, sr=self.sample_rate, chunk_seconds=self.info.chunk_seconds, hop_seconds=self.info.hop_seconds)
 
     def rescore(self, *, split: str = "test", progress: bool = True) -> dict:
         """Score this run again on one split of the tracks it recorded (see :func:`genrekit.evaluate.evaluate_run`)."""

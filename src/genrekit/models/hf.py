@@ -27,9 +27,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from genrekit.checkpoint import WaveformPredictor
 from genrekit.config import ExperimentConfig
-from genrekit.data.audio import chunk_signal, load_audio, prepare_array
-from genrekit.errors import AudioError, ConfigError, RunError
+from genrekit.data.audio import chunk_signal, prepare_array
+from genrekit.errors import ConfigError, RunError
 from genrekit.models.hf_hub import hub_errors, resolve_checkpoint
 from genrekit.models.registry import Family, ModelSpec, register_family, register_model
 
@@ -508,7 +509,7 @@ def train_hf(
 # ---------------------------------------------------------------------- loading and prediction
 
 
-class HFPredictor:
+class HFPredictor(WaveformPredictor):
     """A fine-tuned transformer with its feature extractor: waveform or file in, genre probabilities out.
 
     Attributes
@@ -525,12 +526,7 @@ class HFPredictor:
 
     def __init__(self, model: HFAudioClassifier, info: HFModelInfo, *, run_dir: Path | None = None,
                  device: str = "cpu", batch_size: int = 8):
-        self.model = model.eval().to(device)
-        self.info = info
-        self.labels = model.labels
-        self.run_dir = run_dir
-        self.device = torch.device(device)
-        self.batch_size = batch_size
+        super().__init__(model, info, labels=model.labels, run_dir=run_dir, device=device, batch_size=batch_size)
 
     @property
     def sample_rate(self) -> int:
@@ -554,36 +550,6 @@ class HFPredictor:
         if y.shape[0] < size / 2:
             return y[None, :]
         return chunk_signal(y, sr=self.sample_rate, chunk_seconds=self.model.window_seconds, pad_last=True)
-
-    def predict_proba(self, waveform: np.ndarray, sr: int) -> np.ndarray:
-        """Class probabilities of every window of a signal.
-
-        Parameters
-        ----------
-        waveform : np.ndarray [shape=(samples,) or (channels, samples) or (samples, channels)]
-        sr : int
-            Its sample rate in Hz.
-
-        Returns
-        -------
-        proba : np.ndarray [shape=(n_windows, n_classes), dtype=float64]
-        """
-        from genrekit.trainer import predict_proba
-
-        windows = torch.from_numpy(np.ascontiguousarray(self.chunks(waveform, sr), dtype=np.float32))
-        return predict_proba(self.model, windows, batch_size=self.batch_size, device=self.device)
-
-    def predict_track_proba(self, waveform: np.ndarray, sr: int) -> np.ndarray:
-        """Track probabilities: the mean over windows, as in evaluation. Shape ``(n_classes,)``."""
-        return self.predict_proba(waveform, sr).mean(axis=0)
-
-    def predict_file(self, path: str | Path) -> np.ndarray:
-        """Track probabilities of an audio file, read as in training (the middle ``clip_seconds``)."""
-        y = load_audio(path, sr=self.sample_rate, middle=self.info.clip_seconds)
-        try:
-            return self.predict_track_proba(y, self.sample_rate)
-        except AudioError as exc:
-            raise AudioError(path, exc.reason) from None
 
     def rescore(self, *, split: str = "test", progress: bool = True) -> dict:
         """Score the run again on the tracks of one split it recorded in ``tracks.csv``."""
