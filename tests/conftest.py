@@ -13,11 +13,19 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
-@pytest.fixture(autouse=True)
-def _isolated_paths(tmp_path_factory, monkeypatch):
-    """Point every genrekit default path at a temporary home, so tests never write into the checkout."""
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_paths(tmp_path_factory):
+    """Point every genrekit default path at a temporary home, so tests never write into the checkout.
+
+    Session-scoped: pytest sets up wider-scoped fixtures first, so a function-scoped version would
+    come too late for module-scoped fixtures, which then read and wrote the checkout's ``data/``.
+    """
     home = tmp_path_factory.getbasetemp() / "genrekit-home"
-    monkeypatch.setenv("GENREKIT_HOME", str(home))
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("GENREKIT_DATA", "GENREKIT_CACHE", "GENREKIT_RUNS", "GENREKIT_OUTPUTS"):
+            patch.delenv(name, raising=False)
+        patch.setenv("GENREKIT_HOME", str(home))
+        yield home
 
 
 @pytest.fixture(scope="session")

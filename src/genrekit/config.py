@@ -106,7 +106,7 @@ class TrainConfig:
     seed: int = option(0, help="Seed for model initialisation and data order.")
     search: bool = option(True, help="Hyper-parameter search on the validation split (classic models).")
     epochs: int = option(30, help="Maximum epochs (neural models).")
-    batch_size: int = option(32, help="Mini-batch size.")
+    batch_size: int = option(32, help="Mini-batch size (per process when torchrun starts several).")
     lr: float = option(1e-3, help="Peak learning rate (AdamW).")
     weight_decay: float = option(1e-2, help="AdamW weight decay.")
     patience: int = option(8, help="Early stopping: epochs without a better validation macro F1.")

@@ -19,6 +19,10 @@ from genrekit.errors import ConfigError, DatasetError
 from genrekit.evaluate import LEAKY_SPLIT
 
 
+#: Families whose trainer runs under torchrun/accelerate (see :mod:`genrekit.distributed`).
+DATA_PARALLEL_FAMILIES = ("torch", "hf")
+
+
 def train(config: ExperimentConfig, *, progress: bool = True) -> Path:
     """Train ``config.model.name`` and return its run folder.
 
@@ -36,7 +40,15 @@ def train(config: ExperimentConfig, *, progress: bool = True) -> Path:
     """
     from genrekit.models import registry
 
+    from genrekit import distributed
+    from genrekit.errors import ConfigError
+
     spec = registry.get_model(config.model.name)
+    if distributed.launched() and spec.family not in DATA_PARALLEL_FAMILIES:
+        raise ConfigError(
+            f"model {spec.name!r} ({spec.family} family) does not train data-parallel: run it without torchrun/accelerate "
+            "(for XGBoost on a cluster use the xgboost-dask model with features.scheduler)"
+        )
     family = registry.get_family(spec.family)
     return Path(family.train(config, progress=progress))
 

@@ -12,7 +12,9 @@ predictions can be aggregated to tracks. It adds:
 * deterministic data order and initialisation from ``TrainConfig.seed``;
 * mixed precision on CUDA (bf16 autocast, or fp16 with a gradient scaler where bf16 is missing);
 * SpecAugment masking inside the network's front-end while training, and mixup;
-* gradient accumulation, ``max_steps`` for tests, and a tqdm bar with live loss and accuracy.
+* gradient accumulation, ``max_steps`` for tests, and a tqdm bar with live loss and accuracy;
+* data-parallel training when a launcher (``torchrun``, ``accelerate launch``) starts several
+  processes: see :mod:`genrekit.distributed`.
 
 Checkpoint folder (``checkpoint_dir``)::
 
@@ -24,6 +26,7 @@ Checkpoint folder (``checkpoint_dir``)::
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -39,6 +42,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from genrekit import distributed
 from genrekit.config import TrainConfig
 from genrekit.errors import ConfigError, RunError
 from genrekit.evaluate import track_metrics
@@ -103,6 +107,7 @@ class FitResult:
     device: str = "cpu"
     precision: str = "fp32"
     seconds: float = 0.0
+    world_size: int = 1  # processes that trained together (DDP)
 
 
 # ---------------------------------------------------------------------- set-up helpers
@@ -196,13 +201,35 @@ def predict_proba(
     return torch.cat(out).double().numpy()
 
 
-def evaluate_tracks(model: nn.Module, data: ChunkSet, labels: list[str], *, batch_size: int, device, precision: str = "fp32") -> tuple[dict, float, np.ndarray]:
-    """(per-track metrics, mean chunk cross-entropy, chunk probabilities) of ``model`` on ``data``."""
-    proba = predict_proba(model, data.inputs, batch_size=batch_size, device=device, precision=precision)
+def evaluate_tracks(
+    model: nn.Module, data: ChunkSet, labels: list[str], *, batch_size: int, device, precision: str = "fp32", shared: bool = False
+) -> tuple[dict, float, np.ndarray]:
+    """(per-track metrics, mean chunk cross-entropy, chunk probabilities) of ``model`` on ``data``.
+
+    With ``shared=True`` inside a process group, each of the N processes predicts every N-th
+    example and the probabilities are summed back together: every process returns the same,
+    complete result in 1/N of the time.
+    """
+    if shared and distributed.current().enabled:
+        proba = _shared_predict_proba(model, data.inputs, num_classes=len(labels), batch_size=batch_size, device=device, precision=precision)
+    else:
+        proba = predict_proba(model, data.inputs, batch_size=batch_size, device=device, precision=precision)
     eps = 1e-12
     loss = float(-np.mean(np.log(proba[np.arange(len(proba)), data.labels.numpy()] + eps)))
     metrics = track_metrics(data.track_ids, proba, data.track_labels(), labels)
     return metrics, loss, proba
+
+
+def _shared_predict_proba(model: nn.Module, inputs: torch.Tensor, *, num_classes: int, batch_size: int, device, precision: str) -> np.ndarray:
+    context = distributed.current()
+    device = torch.device(device)
+    mine = torch.arange(context.rank, len(inputs), context.world_size)
+    full = torch.zeros((len(inputs), num_classes), dtype=torch.float64, device=device)
+    if len(mine):
+        full[mine.to(device)] = torch.from_numpy(
+            predict_proba(model, inputs[mine], batch_size=batch_size, device=device, precision=precision)
+        ).to(device)
+    return distributed.all_reduce_sum(full).cpu().numpy()
 
 
 def _autocast(device: torch.device, precision: str):
@@ -293,6 +320,7 @@ def fit(
     progress: bool = True,
     on_epoch_end: Callable[[dict], None] | None = None,
     clip_grad_norm: float | None = 1.0,
+    find_unused_parameters: bool = False,
 ) -> FitResult:
     """Train ``model`` with early stopping on validation macro F1 per track.
 
@@ -315,11 +343,20 @@ def fit(
         raising KeyboardInterrupt there stops training with everything saved).
     clip_grad_norm : float or None
         Clip the global gradient norm (keeps LSTMs stable); None disables.
+    find_unused_parameters : bool
+        Under DDP, let parameters that a forward pass did not use (e.g. transformer masking
+        embeddings) go without gradients instead of failing; costs one graph traversal per step.
 
     Returns
     -------
     FitResult
-        The model holds the *best* weights on return.
+        The model holds the *best* weights on return, on every process.
+
+    Notes
+    -----
+    Started by ``torchrun``/``accelerate`` with several processes, each trains on its share of
+    every epoch (``config.batch_size`` is per process) and rank 0 alone writes ``checkpoint_dir``,
+    which must be visible to all processes; see :mod:`genrekit.distributed`.
     """
     from tqdm.auto import tqdm
 
@@ -330,16 +367,31 @@ def fit(
     if config.batch_size < 1 or config.grad_accum < 1 or config.epochs < 1:
         raise ConfigError("train.batch_size, train.grad_accum and train.epochs must be at least 1")
     checkpoint_dir = Path(checkpoint_dir)
-    checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    device = resolve_device(config.device)
+    context = distributed.setup(config.device)
+    main = context.is_main
+    if main:
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    progress = progress and main
+    device = distributed.device_for(context, resolve_device(config.device))
     precision = precision_for(device)
     seed_everything(config.seed)
     model.to(device)
     set_spec_augment(model, config.augment)
+    net: nn.Module = model
+    if context.enabled:
+        from torch.nn.parallel import DistributedDataParallel
 
+        # wraps the same parameters: the optimizer, saving and prediction use the plain model
+        net = DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None, find_unused_parameters=find_unused_parameters
+        )
+
+    # DistributedSampler pads each process's share to ceil(n / world_size) examples, so every
+    # process runs the same number of batches (a process with one batch fewer would hang the rest)
+    examples = math.ceil(len(train_set) / context.world_size)
     # one batch of one example would break batch norm in training mode
-    drop_last = len(train_set) % config.batch_size == 1 and len(train_set) > 1
-    batches_per_epoch = len(train_set) // config.batch_size if drop_last else math.ceil(len(train_set) / config.batch_size)
+    drop_last = examples % config.batch_size == 1 and examples > 1
+    batches_per_epoch = examples // config.batch_size if drop_last else math.ceil(examples / config.batch_size)
     steps_per_epoch = math.ceil(batches_per_epoch / config.grad_accum)
     total_steps = config.epochs * steps_per_epoch
     if config.max_steps is not None:
@@ -351,7 +403,7 @@ def fit(
     criterion = nn.CrossEntropyLoss()
     mixup = torch.distributions.Beta(config.mixup, config.mixup) if config.mixup > 0 else None
 
-    result = FitResult(device=str(device), precision=precision)
+    result = FitResult(device=str(device), precision=precision, world_size=context.world_size)
     start_epoch, step, best_loss, bad_epochs = 1, 0, math.inf, 0
     state_path = checkpoint_dir / STATE_FILE
     if resume and state_path.is_file():
@@ -361,6 +413,7 @@ def fit(
         if saved.get("stopped") in ("early-stop", "max-steps"):
             result.stopped = saved["stopped"]
             load_weights(model, checkpoint_dir / BEST_WEIGHTS)
+            set_spec_augment(model, False)
             return result
         if progress:
             print(f"resuming from epoch {saved['epoch']} (step {step}) in {checkpoint_dir}")
@@ -369,13 +422,25 @@ def fit(
     result.stopped = "epochs"
     for epoch in range(start_epoch, config.epochs + 1):
         epoch_began = time.perf_counter()
-        model.train()
+        net.train()
         # The order depends only on (seed, epoch), so a resumed run sees the same batches.
-        order = torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)
-        loader = DataLoader(
-            train_set, batch_size=config.batch_size, shuffle=True, generator=order, drop_last=drop_last,
-            num_workers=config.num_workers, pin_memory=device.type == "cuda",
-        )
+        if context.enabled:
+            sampler = torch.utils.data.DistributedSampler(
+                train_set, num_replicas=context.world_size, rank=context.rank, shuffle=True, seed=config.seed
+            )
+            sampler.set_epoch(epoch)
+            # augmentation and mixup draws differ per process but stay reproducible on resume
+            torch.manual_seed((config.seed * 1_000_003 + epoch) * 1_009 + context.rank)
+            loader = DataLoader(
+                train_set, batch_size=config.batch_size, sampler=sampler, drop_last=drop_last,
+                num_workers=config.num_workers, pin_memory=device.type == "cuda",
+            )
+        else:
+            order = torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)
+            loader = DataLoader(
+                train_set, batch_size=config.batch_size, shuffle=True, generator=order, drop_last=drop_last,
+                num_workers=config.num_workers, pin_memory=device.type == "cuda",
+            )
         seen, loss_sum, correct = 0, 0.0, 0.0
         bar = tqdm(loader, desc=f"epoch {epoch}/{config.epochs}", disable=not progress, leave=False, dynamic_ncols=True)
         optimizer.zero_grad(set_to_none=True)
@@ -387,14 +452,18 @@ def fit(
                 lam = float(mixup.sample())
                 perm = torch.randperm(len(y), device=device)
                 x = lam * x + (1.0 - lam) * x[perm]
-            with _autocast(device, precision):
-                logits = model(x)
-                if mixup is not None:
-                    loss = lam * criterion(logits.float(), y) + (1.0 - lam) * criterion(logits.float(), y[perm])
-                else:
-                    loss = criterion(logits.float(), y)
-            scaler.scale(loss / config.grad_accum).backward()
-            if (i + 1) % config.grad_accum == 0 or i + 1 == len(loader):
+            stepping = (i + 1) % config.grad_accum == 0 or i + 1 == len(loader)
+            # DDP averages gradients on every backward unless told not to: only on optimiser steps
+            sync = net.no_sync() if context.enabled and not stepping else contextlib.nullcontext()
+            with sync:
+                with _autocast(device, precision):
+                    logits = net(x)
+                    if mixup is not None:
+                        loss = lam * criterion(logits.float(), y) + (1.0 - lam) * criterion(logits.float(), y[perm])
+                    else:
+                        loss = criterion(logits.float(), y)
+                scaler.scale(loss / config.grad_accum).backward()
+            if stepping:
                 if clip_grad_norm is not None:
                     scaler.unscale_(optimizer)
                     nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
@@ -414,8 +483,14 @@ def fit(
                 hit_max = True
                 break
         bar.close()
+        if context.enabled:
+            totals = distributed.all_reduce_sum(torch.tensor([seen, loss_sum, correct], dtype=torch.float64, device=device))
+            seen, loss_sum, correct = int(totals[0]), float(totals[1]), float(totals[2])
+            distributed.broadcast_buffers(model)
 
-        metrics, valid_loss, _ = evaluate_tracks(model, valid_set, labels, batch_size=config.batch_size, device=device, precision=precision)
+        metrics, valid_loss, _ = evaluate_tracks(
+            model, valid_set, labels, batch_size=config.batch_size, device=device, precision=precision, shared=True
+        )
         row = {
             "epoch": epoch,
             "step": step,
@@ -432,7 +507,8 @@ def fit(
         # ties on F1 (common with few validation tracks) go to the lower validation loss
         if score > result.best_score + 1e-9 or (abs(score - result.best_score) <= 1e-9 and valid_loss < best_loss):
             result.best_score, result.best_epoch, best_loss, bad_epochs = score, epoch, valid_loss, 0
-            save_weights(model, checkpoint_dir / BEST_WEIGHTS)
+            if main:
+                save_weights(model, checkpoint_dir / BEST_WEIGHTS)
         else:
             bad_epochs += 1
         if progress:
@@ -446,11 +522,12 @@ def fit(
             stopped = "max-steps"
         elif bad_epochs >= config.patience:
             stopped = "early-stop"
-        _save_state(checkpoint_dir, model, optimizer, scheduler, scaler, device, {
-            "epoch": epoch, "step": step, "best_epoch": result.best_epoch, "best_score": result.best_score,
-            "best_loss": best_loss, "bad_epochs": bad_epochs, "stopped": stopped, "history": result.history,
-            "labels": list(labels),
-        })
+        if main:
+            _save_state(checkpoint_dir, model, optimizer, scheduler, scaler, device, {
+                "epoch": epoch, "step": step, "best_epoch": result.best_epoch, "best_score": result.best_score,
+                "best_loss": best_loss, "bad_epochs": bad_epochs, "stopped": stopped, "history": result.history,
+                "labels": list(labels), "world_size": context.world_size,
+            })
         if on_epoch_end is not None:
             on_epoch_end(row)
         if stopped:
@@ -458,6 +535,7 @@ def fit(
             break
 
     result.seconds = time.perf_counter() - began
+    distributed.barrier()  # rank 0 has written the best weights
     load_weights(model, checkpoint_dir / BEST_WEIGHTS)
     set_spec_augment(model, False)
     return result

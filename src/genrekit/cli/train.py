@@ -15,6 +15,8 @@ examples:
   genrekit train --model xgboost --chunk-seconds 3 --split leaky-chunks   # the LEAKY protocol, for comparison
   genrekit train --config configs/debug.toml --set model.params.C=[0.1,1.0]
   genrekit train --list-models
+  torchrun --standalone --nproc_per_node 4 -m genrekit train --config configs/hf-whisper-small.toml
+                                                          # data-parallel on 4 GPUs (torch and hf families)
 
 Every run writes a folder (run.json, config.toml, the model, metrics.json, report.txt,
 confusion.png); 'genrekit results' tabulates them all.
@@ -95,12 +97,19 @@ def run_train(args: argparse.Namespace) -> int:
     from genrekit.runs import read_run
     from genrekit.train import train
 
-    if args.resume:
-        from genrekit.models.torch_family import resume_run
+    from genrekit import distributed
 
-        run_dir = resume_run(args.resume, overrides=args.overrides, progress=not args.quiet)
-    else:
-        run_dir = train(config_from_args(args), progress=not args.quiet)
+    try:
+        if args.resume:
+            from genrekit.models.torch_family import resume_run
+
+            run_dir = resume_run(args.resume, overrides=args.overrides, progress=not args.quiet)
+        else:
+            run_dir = train(config_from_args(args), progress=not args.quiet)
+        if not distributed.current().is_main:
+            return 0  # under torchrun, rank 0 reports
+    finally:
+        distributed.teardown()
     record = read_run(run_dir)
     kind = record.metrics.get("split_kind", record.info.split_kind)
     unit = record.metrics.get("unit", record.info.unit)

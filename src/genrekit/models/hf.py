@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from genrekit import distributed
 from genrekit.checkpoint import WaveformPredictor
 from genrekit.config import ExperimentConfig
 from genrekit.data.audio import chunk_signal, prepare_array
@@ -419,10 +420,14 @@ def train_hf(
 
     from genrekit.models.torch_family import split_index
 
-    index = split_index(config, index, progress)
-    labels = index.genres
-    seed_everything(config.train.seed)
-    model = spec.build(num_classes=len(labels), params=config.model.params, labels=labels, checkpoint=source)
+    context = distributed.setup(config.train.device)
+    progress = progress and context.is_main
+    # rank 0 generates/indexes the data and downloads the weights once, the other ranks reuse them
+    with distributed.main_first():
+        index = split_index(config, index, progress)
+        labels = index.genres
+        seed_everything(config.train.seed)
+        model = spec.build(num_classes=len(labels), params=config.model.params, labels=labels, checkpoint=source)
     window = window_for(config, model.feature_extractor)
     model.window_seconds = window
     sr = model.sample_rate
@@ -433,13 +438,14 @@ def train_hf(
     config.data.chunk_seconds = window
     if run_dir is None:
         short = Path(source).name if Path(source).is_dir() else source.split("/")[-1]
-        run_dir = new_run_dir(config, dataset=index.name, model=f"hf-{short}")
+        run_dir = new_run_dir(config, dataset=index.name, model=f"hf-{short}") if context.is_main else None
+        run_dir = distributed.broadcast(run_dir)  # one folder for all processes
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     checkpoint_dir = run_dir / CHECKPOINT_DIR
-    checkpoint_dir.mkdir(exist_ok=True)
-    index.tracks.to_csv(run_dir / TRACKS_FILE, index=False)
-    (checkpoint_dir / INDEX_FILE).write_text(json.dumps({"name": index.name, "split_kind": index.split_kind}) + "\n")
+    if context.is_main:
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        index.tracks.to_csv(run_dir / TRACKS_FILE, index=False)
+        (checkpoint_dir / INDEX_FILE).write_text(json.dumps({"name": index.name, "split_kind": index.split_kind}) + "\n")
 
     data = prepare_chunks(
         index, labels=labels, sr=sr, clip_seconds=config.data.clip_seconds, chunk_seconds=window,
@@ -450,10 +456,14 @@ def train_hf(
         raise ConfigError(f"{index.name}: the test split is empty (split kind {index.split_kind})")
 
     began = time.perf_counter()
+    # find_unused_parameters: e.g. wav2vec2's masking embedding goes unused in batches without masks
     result = fit(model, data.train, data.valid, config=config.train, labels=labels, checkpoint_dir=checkpoint_dir,
-                 resume=resume, progress=progress)
+                 resume=resume, progress=progress, find_unused_parameters=True)
     train_seconds = time.perf_counter() - began
-    device = resolve_device(config.train.device)
+    if not context.is_main:
+        distributed.barrier()  # wait while rank 0 scores the test split and writes the run folder
+        return run_dir
+    device = distributed.device_for(context, resolve_device(config.train.device))
     batch = max(config.train.batch_size, 1)
     test_scores, _, test_proba = evaluate_tracks(model, data.test, labels, batch_size=batch, device=device, precision=result.precision)
     valid_scores, _, _ = evaluate_tracks(model, data.valid, labels, batch_size=batch, device=device, precision=result.precision)
@@ -477,6 +487,7 @@ def train_hf(
         "gradient_checkpointing": bool(params["gradient_checkpointing"]), "grad_accum": config.train.grad_accum,
         "freeze_feature_encoder": bool(params["freeze_feature_encoder"]), "freeze_encoder": bool(params["freeze_encoder"]),
         "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "world_size": result.world_size,
     }
     run_info = RunInfo(
         family="hf", model=spec.name, input=model_input, dataset=index.name,
@@ -503,6 +514,7 @@ def train_hf(
         # the fine-tuned weights are in hf_model/; the loop's copies and optimizer moments are only for resuming
         for name in ("best.safetensors", "last.safetensors", "optimizer.safetensors"):
             (checkpoint_dir / name).unlink(missing_ok=True)
+    distributed.barrier()
     return run_dir
 
 

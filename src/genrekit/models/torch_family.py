@@ -44,6 +44,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from genrekit import distributed
 from genrekit.checkpoint import TorchModelInfo, TorchPredictor, load_torch_run, save_torch_checkpoint
 from genrekit.config import ExperimentConfig, load_config
 from genrekit.data.audio import chunk_signal, load_audio, n_chunks
@@ -388,6 +389,9 @@ def train_torch(
     on_epoch_end : callable, optional
         Called with each epoch's history row.
 
+    Under ``torchrun``/``accelerate`` every process calls this; they train one model together
+    (:mod:`genrekit.distributed`) and rank 0 alone writes the run folder, which all return.
+
     Returns
     -------
     Path
@@ -410,7 +414,10 @@ def train_torch(
     chunk_seconds = float(config.data.chunk_seconds or DEFAULT_CHUNK_SECONDS)
     config = _resolved_config(config, model_input=model_input, chunk_seconds=chunk_seconds)
 
-    index = split_index(config, index, progress)
+    context = distributed.setup(config.train.device)
+    progress = progress and context.is_main
+    with distributed.main_first():  # rank 0 generates or indexes the data once, the others reuse it
+        index = split_index(config, index, progress)
     labels = index.genres
     seed_everything(config.train.seed)
     model = spec.build(num_classes=len(labels), params=params, input=model_input, sample_rate=config.data.sample_rate)
@@ -418,17 +425,19 @@ def train_torch(
     config.data.sample_rate = sr  # a network with a fixed rate (WaveNet) overrides the config's
 
     if run_dir is None:
-        run_dir = new_run_dir(config, dataset=index.name, model=f"{spec.name}-{model_input}")
+        # under DDP one folder for all processes: rank 0 makes it and tells the others
+        run_dir = new_run_dir(config, dataset=index.name, model=f"{spec.name}-{model_input}") if context.is_main else None
+        run_dir = distributed.broadcast(run_dir)
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     checkpoint_dir = run_dir / CHECKPOINT_DIR
-    checkpoint_dir.mkdir(exist_ok=True)
-    # what resume_run needs, written before training so an interrupted run can be continued
-    (run_dir / "config.toml").write_text(_config_toml(config))
-    index.tracks.to_csv(run_dir / TRACKS_FILE, index=False)
-    (checkpoint_dir / INDEX_FILE).write_text(json.dumps({"name": index.name, "split_kind": index.split_kind}) + "\n")
+    if context.is_main:
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        # what resume_run needs, written before training so an interrupted run can be continued
+        (run_dir / "config.toml").write_text(_config_toml(config))
+        index.tracks.to_csv(run_dir / TRACKS_FILE, index=False)
+        (checkpoint_dir / INDEX_FILE).write_text(json.dumps({"name": index.name, "split_kind": index.split_kind}) + "\n")
 
-    device = resolve_device(config.train.device)
+    device = distributed.device_for(context, resolve_device(config.train.device))
     frontend = getattr(model, "frontend", None)
     cache = None
     if use_cache:
@@ -454,6 +463,9 @@ def train_torch(
         resume=resume, progress=progress, on_epoch_end=on_epoch_end,
     )
     train_seconds = time.perf_counter() - began
+    if not context.is_main:
+        distributed.barrier()  # wait while rank 0 scores the test split and writes the run folder
+        return run_dir
     batch = max(config.train.batch_size, 1)
     test_scores, _, test_proba = evaluate_tracks(model, data.test, labels, batch_size=batch, device=device, precision=result.precision)
     valid_scores, _, _ = evaluate_tracks(model, data.valid, labels, batch_size=batch, device=device, precision=result.precision)
@@ -479,6 +491,7 @@ def train_torch(
         "chunk_seconds": chunk_seconds,
         "test_chunk_accuracy": chunk_accuracy,
         "spectrogram_cache": cache.key if cache else None,
+        "world_size": result.world_size,
     }
     info = RunInfo(
         family="torch", model=spec.name, input=model_input, dataset=index.name,
@@ -500,6 +513,7 @@ def train_torch(
         "a track's prediction is the mean of its chunks' probabilities",
     ]
     write_evaluation(run_dir, metrics, header=header, title=f"{spec.name} ({model_input})")
+    distributed.barrier()
     return run_dir
 
 
