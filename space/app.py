@@ -3,8 +3,8 @@
 UI only: choosing and loading the model, checking uploads and shaping the results live in
 :mod:`genrekit.app_support`, where they are unit-tested.
 
-    python space/app.py                          # http://127.0.0.1:7860, the model in $GENREKIT_APP_RUNS
-                                                 # or else the default model
+    python space/app.py                          # http://127.0.0.1:7860, the model in $GENREKIT_APP_RUNS,
+                                                 # else the runs in space.json (a Space bundle), else the default model
     python space/app.py --train-default          # train the small default model, then serve it
     python space/app.py --run models/runs/A --run models/runs/B   # a soft-voting ensemble
     GENREKIT_APP_RUNS=hf:ORG/NAME python space/app.py              # a run folder pushed to the hub
@@ -28,7 +28,8 @@ import gradio as gr
 from genrekit import app_support as support
 from genrekit.errors import GenrekitError
 
-EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+APP_DIR = Path(__file__).resolve().parent  # a Space bundle keeps its space.json (the runs it serves) here
+EXAMPLES_DIR = APP_DIR / "examples"
 
 # The queue. Classifying is CPU-bound (decoding, resampling, features or a network forward pass),
 # so running more requests at once than there are cores only makes every one of them slower:
@@ -105,7 +106,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="genrekit's Gradio app: upload a track, see its genres.")
     parser.add_argument("--run", action="append", default=None, metavar="FOLDER",
                         help=f"run folder to serve (repeat, or separate by commas, for an ensemble; "
-                             f"'hf:ORG/NAME' for a hub model); default ${support.ENV_RUNS}, else the default model")
+                             f"'hf:ORG/NAME' for a hub model); default ${support.ENV_RUNS}, else the runs of "
+                             f"{support.SPACE_FILE} beside the app, else the default model")
     # Spaces set GRADIO_SERVER_NAME=0.0.0.0; locally the app stays on the loopback interface.
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), help="address to listen on")
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), help="port")
@@ -139,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     limits = support.UploadLimits.from_env()
     try:
-        model, problem = support.load_app_model(runs), None
+        model, problem = support.load_app_model(runs, app_dir=APP_DIR), None
     except support.NoModelError as exc:
         model, problem = None, str(exc)
         print(f"no model configured; train one with: {support.TRAIN_COMMAND}", file=sys.stderr, flush=True)
@@ -158,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _nothing_configured(runs: str | None) -> bool:
     try:
-        support.model_sources(runs)
+        support.model_sources(runs, app_dir=APP_DIR)
     except support.NoModelError:
         return True
     return False

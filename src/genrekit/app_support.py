@@ -7,7 +7,9 @@ browser. The model comes from, in order:
 1. ``--run`` on the app's command line, or the environment variable :data:`ENV_RUNS`
    (``GENREKIT_APP_RUNS``): one run folder, or several separated by commas for a soft-voting
    ensemble; an entry ``hf:ORG/NAME`` is a run folder pushed to the Hugging Face hub (when online);
-2. the newest run under :func:`default_model_root` (``<runs>/app-default``), which
+2. the runs a Space bundle carries: :data:`SPACE_FILE` (``space.json``) beside the app, written by
+   :func:`genrekit.space_bundle.build_space` (``genrekit space build``);
+3. the newest run under :func:`default_model_root` (``<runs>/app-default``), which
    :func:`train_default_model` (``python space/app.py --train-default``) writes.
 
 If neither exists, :func:`load_app_model` raises :class:`NoModelError` whose message is the exact
@@ -46,6 +48,10 @@ DEFAULT_MODEL_FOLDER = "app-default"
 TRAIN_COMMAND = "python space/app.py --train-default"
 #: Prefix of a Hugging Face hub model id in :data:`ENV_RUNS` / ``--run``.
 HUB_PREFIX = "hf:"
+#: The file beside a bundled app (``genrekit space build``) listing the runs it serves.
+SPACE_FILE = "space.json"
+#: The ``format`` value of :data:`SPACE_FILE`.
+SPACE_FORMAT = "genrekit-space/1"
 
 #: Uploads larger than this are refused before decoding. 100 MB holds an hour of 192 kbit/s MP3.
 MAX_UPLOAD_MB = 100.0
@@ -94,8 +100,50 @@ def no_model_message() -> str:
     )
 
 
-def model_sources(runs: str | Sequence[str] | None = None, *, environ: Mapping[str, str] | None = None) -> list[str]:
-    """The model sources the app serves: ``runs``, else :data:`ENV_RUNS`, else the default run.
+def bundled_sources(app_dir: str | Path) -> list[str]:
+    """The runs a Space bundle serves: the entries of ``app_dir/space.json``, or [] without one.
+
+    Parameters
+    ----------
+    app_dir : str or Path
+        The folder holding the app (``space/`` in a checkout, the bundle's root in a Space).
+
+    Returns
+    -------
+    list of str
+        Run folders as absolute paths (``space.json`` stores them relative to ``app_dir``, so the
+        bundle can be moved or uploaded), and ``hf:ORG/NAME`` hub ids as they are.
+
+    Raises
+    ------
+    ConfigError
+        If ``space.json`` is not a genrekit Space description.
+    """
+    import json
+
+    app_dir = Path(app_dir)
+    path = app_dir / SPACE_FILE
+    if not path.is_file():
+        return []
+    try:
+        description = json.loads(path.read_text())
+    except ValueError as exc:
+        raise ConfigError(f"{path}: not valid JSON ({exc})") from None
+    description = description if isinstance(description, dict) else {}
+    runs = description.get("runs")
+    if description.get("format") != SPACE_FORMAT or not isinstance(runs, list) or not all(isinstance(r, str) for r in runs):
+        raise ConfigError(f"{path}: not a {SPACE_FORMAT} description (expected 'format' and a list 'runs')")
+    return [run if run.startswith(HUB_PREFIX) else str((app_dir / run).resolve()) for run in runs]
+
+
+def model_sources(
+    runs: str | Sequence[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    app_dir: str | Path | None = None,
+) -> list[str]:
+    """The model sources the app serves: ``runs``, else :data:`ENV_RUNS`, else the runs bundled
+    beside the app (:func:`bundled_sources`), else the default run.
 
     Parameters
     ----------
@@ -103,6 +151,8 @@ def model_sources(runs: str | Sequence[str] | None = None, *, environ: Mapping[s
         Run folders or ``hf:ORG/NAME`` hub ids; a string may hold several separated by commas.
     environ : mapping, optional
         Where to read :data:`ENV_RUNS` (default ``os.environ``).
+    app_dir : str or Path, optional
+        The app's folder, where a Space bundle keeps :data:`SPACE_FILE`; not consulted if None.
 
     Returns
     -------
@@ -112,7 +162,7 @@ def model_sources(runs: str | Sequence[str] | None = None, *, environ: Mapping[s
     Raises
     ------
     NoModelError
-        If nothing is configured and :func:`find_default_run` finds nothing.
+        If nothing is configured, bundled or found by :func:`find_default_run`.
     """
     environ = os.environ if environ is None else environ
     if runs is None or (isinstance(runs, str) and not runs.strip()):
@@ -121,6 +171,10 @@ def model_sources(runs: str | Sequence[str] | None = None, *, environ: Mapping[s
     sources = [item.strip() for item in items if item.strip()]
     if sources:
         return sources
+    if app_dir is not None:
+        sources = bundled_sources(app_dir)
+        if sources:
+            return sources
     default = find_default_run()
     if default is None:
         raise NoModelError(no_model_message())
@@ -230,7 +284,12 @@ class AppModel:
         return "\n".join(lines)
 
 
-def load_app_model(runs: str | Sequence[str] | None = None, *, environ: Mapping[str, str] | None = None) -> AppModel:
+def load_app_model(
+    runs: str | Sequence[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    app_dir: str | Path | None = None,
+) -> AppModel:
     """Load the model(s) the app serves, once, at start-up (see :func:`model_sources`).
 
     Raises
@@ -243,7 +302,7 @@ def load_app_model(runs: str | Sequence[str] | None = None, *, environ: Mapping[
     from genrekit.inference import Ensemble, load_predictor
 
     predictors, cards = [], []
-    for source in model_sources(runs, environ=environ):
+    for source in model_sources(runs, environ=environ, app_dir=app_dir):
         if source.startswith(HUB_PREFIX):
             predictor, card = _load_hub_model(source[len(HUB_PREFIX):])
         else:
@@ -258,7 +317,7 @@ def load_app_model(runs: str | Sequence[str] | None = None, *, environ: Mapping[
 
 
 def _load_hub_model(model_id: str):
-    """A genrekit run folder pushed to the Hugging Face hub (``huggingface-cli upload ORG/NAME RUN``).
+    """A genrekit run folder pushed to the Hugging Face hub (``hf upload ORG/NAME RUN``).
 
     Downloaded (or taken from the local cache) and loaded like any run folder, so its family's
     loader (for a fine-tuned transformer, the hf family's) and its metrics come with it.

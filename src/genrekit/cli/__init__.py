@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "genrekit.cli.run", "genrekit.cli.train", "genrekit.cli.evaluate", "genrekit.cli.results", "genrekit.cli.config",
     "genrekit.cli.experiment",
     "genrekit.cli.predict", "genrekit.cli.album",
+    "genrekit.cli.space",
 ]
 
 
