@@ -39,6 +39,9 @@ TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
 SPACE_EXTRAS = ("hf",)
 #: Installed by the Space builder itself, at the README's ``sdk_version``; listing it would clash.
 NOT_LISTED = ("gradio",)
+#: CPU-only builds of the same import package: xgboost's Linux wheel pulls in CUDA's NCCL (~200 MB),
+#: useless on a Space without a GPU. ``xgboost-cpu`` installs the same ``xgboost`` module.
+CPU_VARIANTS = {"xgboost": "xgboost-cpu"}
 #: Copied from ``space/`` into the bundle.
 APP_FILES = ("app.py", "README.md")
 EXAMPLES_FOLDER = "examples"
@@ -124,7 +127,12 @@ def space_requirements(root: str | Path | None = None) -> str:
             if name in NOT_LISTED or name in seen:
                 continue
             seen.add(name)
-            lines.append(torch_pin if name == "torch" else requirement.strip())
+            if name == "torch":
+                lines.append(torch_pin)
+            elif name in CPU_VARIANTS:
+                lines.append(CPU_VARIANTS[name] + requirement.strip()[len(name):])
+            else:
+                lines.append(requirement.strip())
     return "\n".join(lines) + "\n"
 
 
