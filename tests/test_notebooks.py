@@ -14,7 +14,7 @@ NOTEBOOKS = sorted((ROOT / "EDA").glob("*.ipynb")) + sorted((ROOT / "models").gl
 
 
 def test_notebooks_are_found_and_stored_without_outputs():
-    assert len(NOTEBOOKS) >= 5
+    assert len(NOTEBOOKS) >= 11
     for path in NOTEBOOKS:
         notebook = nbformat.read(path, as_version=4)
         assert "parameters" in notebook.cells[1].metadata.get("tags", []), f"{path.name}: first code cell must hold the parameters"
@@ -27,7 +27,8 @@ def test_notebooks_are_found_and_stored_without_outputs():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_notebook_runs_top_to_bottom(path):
     # GENREKIT_HOME (set by conftest) is inherited by the kernel, so outputs land in a temp folder
-    # shared by all notebooks of the session: models/02 reads the runs models/01 wrote.
+    # shared by all notebooks of the session: models/06 tabulates and models/07 ensembles the runs
+    # models/01-05 wrote, and EDA/04 reads the features EDA/03 cached.
     notebook = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}})
     client.execute()

@@ -15,6 +15,8 @@ path                      default                                 override
 ``synthetic_dir()``       ``raw_dir()/synthetic``
 ``runs_dir()``            ``home()/models/runs``                  ``GENREKIT_RUNS``
 ``outputs_dir()``         ``home()/outputs`` (album reports)      ``GENREKIT_OUTPUTS``
+``configs_dir()``         the checkout's ``configs/``, else        ``GENREKIT_CONFIGS``
+                          ``home()/configs``
 ========================  ======================================  ==========================
 """
 
@@ -76,5 +78,14 @@ def outputs_dir() -> Path:
 
 
 def configs_dir() -> Path:
-    """The experiment configs shipped with the checkout."""
+    """The experiment configs shipped with the checkout (``GENREKIT_CONFIGS`` overrides).
+
+    They belong to the checkout, not to the outputs: ``GENREKIT_HOME`` moves the outputs but
+    the shipped configs are still found in the checkout the package runs from.
+    """
+    env = _env_path("GENREKIT_CONFIGS")
+    if env is not None:
+        return env
+    if (_CHECKOUT / "configs").is_dir():
+        return _CHECKOUT / "configs"
     return home() / "configs"

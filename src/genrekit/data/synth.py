@@ -5,8 +5,9 @@ download. Each genre is a set of distributions (tempo, drum pattern, swing, inst
 harmony, bass line, melody, dynamics, recording noise); every clip draws its own parameters from
 those of one of the genre's "artists", who in turn draw theirs from the genre's. Neighbouring
 genres share patterns and sounds (rock/metal, disco/pop, blues/jazz/country, hiphop/reggae), and
-a share of each genre's clips are crossovers played in a neighbour's arrangement, so a good model
-scores high but not perfectly, and artist-grouped splits matter as they do on GTZAN.
+a share of each genre's clips are crossovers played in a neighbour's arrangement (listed by
+:func:`synthetic_crossovers`), so a good model scores high but not perfectly, and artist-grouped
+splits matter as they do on GTZAN.
 
 Synthesis is vectorised numpy: band-limited wavetables built with an inverse FFT per instrument and
 pitch, notes rendered once per (pitch, length) and placed by slicing, drum one-shots built once per
@@ -723,6 +724,7 @@ class _Clip:
     hum: float  # mains hum, dB relative to the music (-120 = none)
     hum_hz: float  # 50 or 60
     comp_lowpass: float
+    crossover: str | None = None  # the neighbouring genre whose arrangement the clip plays, if any
 
     @property
     def minor(self) -> bool:
@@ -741,8 +743,10 @@ _ARTIST_SHARE = 0.3
 def _draw_clip(genre: str, artist: ArtistStyle, rng: np.random.Generator) -> _Clip:
     style = genre_style(genre)
     prefs = artist.preferences
+    crossover = None
     if style.neighbours and rng.random() < sum(style.neighbours.values()):
-        prefs = {**prefs, **_genre_preferences(_pick(rng, style.neighbours), _ARRANGEMENT)}
+        crossover = _pick(rng, style.neighbours)
+        prefs = {**prefs, **_genre_preferences(crossover, _ARRANGEMENT)}
 
     def blend(centre: float, fresh: float) -> float:
         return float(_ARTIST_SHARE * centre + (1.0 - _ARTIST_SHARE) * fresh)
@@ -784,6 +788,7 @@ def _draw_clip(genre: str, artist: ArtistStyle, rng: np.random.Generator) -> _Cl
         hum=float(rng.uniform(-45, -30) if old and rng.random() < 0.3 else -120.0),
         hum_hz=float(rng.choice([50.0, 60.0])),
         comp_lowpass=blend(artist.comp_lowpass, rng.uniform(*style.comp_lowpass)),
+        crossover=crossover,
     )
 
 
@@ -1784,6 +1789,50 @@ def ensure_synthetic(
     root = default_synthetic_root(clips_per_genre=clips_per_genre, seconds=seconds, seed=seed)
     return generate_synthetic(root, clips_per_genre=clips_per_genre, seconds=seconds, sr=sr, seed=seed,
                               workers=workers, progress=progress)
+
+
+def synthetic_crossovers(root: str | Path) -> dict[str, str | None]:
+    """Which clips of a generated set are crossovers, and of which neighbouring genre.
+
+    A crossover clip keeps its genre's (and artist's) instruments, tempo and production but plays a
+    neighbouring genre's arrangement (drums, bass line, comping, melody, progression): the known
+    "multi-genre" clips of the set. Nothing is stored for this: each clip's draw is repeated from
+    the seed in the manifest (no audio is rendered), so it holds for sets made before it existed.
+
+    Parameters
+    ----------
+    root : str or Path
+        A folder written by :func:`generate_synthetic` (holds ``synthetic.json``).
+
+    Returns
+    -------
+    dict of str -> str or None
+        ``{track_id: neighbour genre or None}`` for every clip, ``track_id`` as the GTZAN loader
+        names it (``'rock.00012'``).
+
+    Raises
+    ------
+    DatasetError
+        If the manifest is missing or unreadable, or was written by another generator version
+        (the draws would not be the clips' own).
+    """
+    root = Path(root)
+    manifest = _read_manifest(root / MANIFEST_NAME)
+    if manifest is None:
+        raise DatasetError(f"{root / MANIFEST_NAME}: not found; {root} is not a set made by generate_synthetic")
+    if manifest.get("version") != GENERATOR_VERSION:
+        raise DatasetError(
+            f"{root / MANIFEST_NAME}: written by generator version {manifest.get('version')}, this is version "
+            f"{GENERATOR_VERSION}; regenerate the set to know its crossovers"
+        )
+    seed, clips = int(manifest["seed"]), int(manifest["clips_per_genre"])
+    out: dict[str, str | None] = {}
+    for genre in manifest["genres"]:
+        artists = [_artist_for(seed, genre, a) for a in range(artists_per_genre(clips))]
+        for i in range(clips):
+            clip = _draw_clip(genre, artists[clip_artist_index(i, clips)], np.random.default_rng(_clip_seed(seed, genre, i)))
+            out[f"{genre}.{i:05d}"] = clip.crossover
+    return out
 
 
 def _request(*, clips_per_genre, seconds, sr, seed, genres) -> dict:
