@@ -252,3 +252,21 @@ def test_property_random_split_is_stratified(counts, valid, test, seed):
         assert table.loc[genre].sum() == c
         if c >= 3:
             assert (table.loc[genre] > 0).all()
+
+
+def test_artist_split_gives_every_genre_training_tracks_with_few_artists():
+    """Two artists per genre cannot fill three sides; no genre may be left out of training."""
+    rows = []
+    for genre in ("blues", "jazz", "rock", "pop", "metal"):
+        for artist in range(2):
+            for clip in range(5):
+                rows.append({"track_id": f"{genre}.{artist}{clip}", "genre": genre, "artist": f"{genre}-{artist}",
+                             "path": f"/x/{genre}.{artist}{clip}.wav"})
+    index = TrackIndex("few-artists", pd.DataFrame(rows))
+    for seed in range(6):
+        out = assign_splits(index, kind="artist", seed=seed, valid_fraction=0.2, test_fraction=0.3)
+        tracks = out.tracks
+        assert set(tracks.loc[tracks["split"] == "train", "genre"]) == {"blues", "jazz", "rock", "pop", "metal"}
+        assert (tracks["split"] == "test").any()
+        check_no_leak(tracks, group_col="artist")
+        assert any("too few to appear in train, valid and test" in note for note in out.notes)

@@ -113,7 +113,9 @@ def assign_splits(
                          "leaky_chunk_split, which leaks (for comparison only)")
     elif kind == "artist":
         groups = _artist_groups(tracks)
-        tracks["split"] = _grouped_stratified(tracks["genre"].to_numpy(), groups, fractions, rng)
+        genres = tracks["genre"].to_numpy()
+        split = _grouped_stratified(genres, groups, fractions, rng)
+        tracks["split"] = _train_every_genre(genres, groups, split, notes)
         known = int(tracks["artist"].notna().sum())
         notes.append(f"artist split: {known:,} of {len(tracks):,} tracks have a known artist; "
                      "each track of unknown artist is its own group")
@@ -227,6 +229,35 @@ def _grouped_stratified(
         candidates = np.flatnonzero(side_of == donor)
         side_of[candidates[np.argmin(sizes[candidates])]] = side
     return np.array(SPLITS, dtype=object)[side_of[group_ids]]
+
+
+def _train_every_genre(genres: np.ndarray, groups: np.ndarray, split: np.ndarray, notes: list[str]) -> np.ndarray:
+    """Give every genre at least one training group, and say where a genre has too few groups.
+
+    With one or two artists in a genre (small synthetic sets, tiny folders) the balanced
+    assignment can leave the genre with no training track at all: no model could then ever
+    predict it. The genre's smallest group on another side moves to train instead.
+    """
+    split = split.copy()
+    genre_text = genres.astype(str)
+    for genre in sorted(set(genre_text.tolist())):
+        rows = genre_text == genre
+        n_groups = len(set(groups[rows].tolist()))
+        if n_groups < len(SPLITS):
+            notes.append(f"artist split: {genre} has {n_groups} artist group(s), too few to appear in train, valid and test")
+        if (split[rows] == "train").any():
+            continue
+        sizes = pd.Series(groups[rows]).value_counts(sort=False).sort_values(kind="stable")
+        for candidate in sizes.index:  # smallest first; never empty the side it leaves
+            moved = groups == candidate
+            side = split[moved][0]
+            if (split[~moved] == side).any():
+                split[moved] = "train"
+                notes.append(f"artist split: {genre} had no training tracks; moved {candidate} ({int(moved.sum())} tracks) to train")
+                break
+        else:
+            notes.append(f"artist split: {genre} has no training tracks: each of its artists alone holds a whole split")
+    return split
 
 
 def _greedy(order: np.ndarray, vectors: np.ndarray, targets: np.ndarray, weights: np.ndarray, active: np.ndarray) -> np.ndarray:
