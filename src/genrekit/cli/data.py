@@ -1,4 +1,4 @@
-"""``genrekit data``: generate the synthetic set, and inspect any dataset before training on it."""
+"""``genrekit data``: generate the synthetic set, download FMA/GTZAN, and inspect any dataset before training on it."""
 
 from __future__ import annotations
 
@@ -15,6 +15,24 @@ examples:
   genrekit data info synthetic
   genrekit data info gtzan:~/data/gtzan --split artist --artist-index GTZANindex.txt
   genrekit data info ~/data/fma --no-durations    # FMA: the official split is shown
+  genrekit data fetch --list                      # datasets that can be downloaded
+  genrekit data fetch fma-small                   # download, verify, unpack; prints the next command
+"""
+
+_FETCH_EPILOG = """\
+The archive goes to the data folder (raw/fma or raw/gtzan) unless --dest is given, is checked
+against its published checksum while it downloads, and is unpacked safely; an interrupted download
+resumes on the next run, and a finished dataset is not fetched twice. No network? Put the archive
+at the path named in the error message (e.g. <data>/raw/fma/fma_small.zip) and run again: it is
+verified and unpacked offline. GENREKIT_FMA_MIRROR / GENREKIT_GTZAN_MIRROR set a base URL to
+download from instead (a proxy or a local mirror).
+
+examples:
+  genrekit data fetch --list
+  genrekit data fetch fma-small                   # fma_metadata.zip + fma_small.zip (~7.5 GiB)
+  genrekit data fetch gtzan --dest ~/data/gtzan
+  genrekit data fetch fma-medium --keep-archive   # keep the zip files after unpacking
+  GENREKIT_FMA_MIRROR=http://mirror.local/fma genrekit data fetch fma-small
 """
 
 _INFO_EPILOG = """\
@@ -36,8 +54,8 @@ examples:
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "data",
-        help="generate the synthetic set; inspect a dataset (genres, splits, durations, bad files)",
-        description="Dataset tools: generate the synthetic genre set, or summarise any dataset.",
+        help="generate the synthetic set; download FMA/GTZAN; inspect a dataset (genres, splits, durations, bad files)",
+        description="Dataset tools: generate the synthetic genre set, download FMA or GTZAN, or summarise any dataset.",
         epilog=_DATA_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -75,6 +93,21 @@ def register(subparsers) -> None:
     info.add_argument("--no-durations", dest="durations", action="store_false", help="skip reading file headers (faster)")
     info.set_defaults(func=run_info)
 
+    fetch = sub.add_parser(
+        "fetch",
+        help="download, verify and unpack FMA or GTZAN",
+        description="Download a public dataset, verify its checksum, unpack it and print the command to use it.",
+        epilog=_FETCH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fetch.add_argument("name", nargs="?", metavar="NAME", help="dataset: fma-small, fma-medium, fma-large, fma-metadata or gtzan")
+    fetch.add_argument("--list", action="store_true", help="list the datasets, their sizes, checksums and terms, and exit")
+    fetch.add_argument("--dest", metavar="DIR", help="dataset folder (default: <data folder>/raw/fma or raw/gtzan)")
+    fetch.add_argument("--force", action="store_true", help="unpack again over a complete folder (an archive on disk is re-used if it verifies)")
+    fetch.add_argument("--keep-archive", action="store_true", help="keep the downloaded archives after unpacking")
+    fetch.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars or status lines")
+    fetch.set_defaults(func=run_fetch)
+
 
 def run_synth(args: argparse.Namespace) -> int:
     from genrekit.data import synth
@@ -106,6 +139,52 @@ def run_info(args: argparse.Namespace) -> int:
         )
     print(format_summary(describe(index, durations=args.durations, progress=True)))
     return 0
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    import shlex
+
+    from genrekit.data import download
+
+    if args.list:
+        print(format_fetch_list())
+        return 0
+    if args.name is None:
+        raise ConfigError(f"name a dataset to fetch ({', '.join(download.DATASETS)}), or pass --list")
+    dataset = download.get_dataset(args.name)
+    folder = download.fetch(args.name, dest=args.dest, progress=args.progress, force=args.force, keep_archive=args.keep_archive)
+    print(f"{args.name} is in {folder}")
+    source = download.data_source(args.name, folder)
+    if source is None:
+        print(f"metadata only: read {folder / 'fma_metadata' / 'tracks.csv'} with genrekit.data.fma.read_tracks_csv")
+    else:
+        print("next:")
+        print(f"  genrekit data info {shlex.quote(source)}")
+        print(f"  genrekit run --data {shlex.quote(source)}")
+    for note in dataset.notes[1:]:
+        print(f"note: {note}")
+    print(f"terms: {dataset.terms}")
+    return 0
+
+
+def format_fetch_list() -> str:
+    """The table ``genrekit data fetch --list`` prints."""
+    from genrekit.data import download
+
+    rows = []
+    for d in download.DATASETS.values():
+        checksum = " + ".join(sorted({c.split(":", 1)[0] for a in d.archives for c in a.checksums[:1]})) if d.verified else "unknown"
+        size = "unknown" if d.size is None else f"~{d.size / 2**30:.1f} GiB" if d.size >= 2**30 else f"~{d.size / 2**20:.0f} MiB"
+        rows.append((d.name, size, checksum, " + ".join(a.filename for a in d.archives)))
+    header = ("name", "size", "checksum", "archives")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
+    for row, d in zip(rows, download.DATASETS.values()):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        for text in (*d.notes[:1], f"terms: {d.terms}"):
+            lines.append(textwrap.fill(text, 100, initial_indent="    ", subsequent_indent="      "))
+    lines += ["", "sizes are the publishers' rounded figures; unpacking needs about as much again."]
+    return "\n".join(lines)
 
 
 def format_summary(summary: dict) -> str:
