@@ -227,7 +227,7 @@ def median_filter_1d(x: np.ndarray, *, size: int, axis: int = -1) -> np.ndarray:
     return np.moveaxis(out.reshape(moved.shape), 0, axis)
 
 
-@numba.njit(nogil=True)
+@numba.njit(nogil=True, cache=True)
 def _running_median(x, size, out):  # pragma: no cover - compiled
     # x, out: (steps, lanes), C order. Each lane keeps its window sorted in buf[:, lane]; a step
     # drops the oldest value and inserts the newest with selects and min/max only, so the inner
@@ -367,7 +367,7 @@ def estimate_tuning(S: np.ndarray, *, sr: int, n_fft: int, bins_per_octave: int 
     return float(librosa.pitch_tuning(pitch[keep], resolution=0.01, bins_per_octave=bins_per_octave))
 
 
-@numba.njit(nogil=True)
+@numba.njit(nogil=True, cache=True)
 def _spectral_peaks(S, lo, hi, threshold, sr, n_fft):  # pragma: no cover - compiled
     # librosa.piptrack reduced to its output, for float32 S: bins lo..hi-1 of each frame that are
     # local maxima of S * (S > threshold * max(frame)), with parabolic interpolation. The
