@@ -272,6 +272,24 @@ def _work(task: tuple) -> tuple:
     return track_id, path, size, mtime_ns, rows, None, False
 
 
+def _start_worker() -> None:
+    """Initialise a pool worker: one BLAS/OpenMP thread, librosa and numba warmed up.
+
+    Each worker would otherwise start as many BLAS threads as there are cores, so N workers
+    fight over the cores with N x cores threads: on 2 cores, 200 clips took 26.7 s with 2 workers
+    that way and 16.0 s with one thread each (one worker: 29.3 s either way). Dask's nanny sets
+    the same limits for its workers.
+    """
+    from threadpoolctl import threadpool_limits
+
+    global _THREAD_LIMITS
+    _THREAD_LIMITS = threadpool_limits(limits=1)  # kept referenced for the worker's lifetime
+    warm_up()
+
+
+_THREAD_LIMITS = None
+
+
 def _lost(task: tuple, exc: BaseException) -> tuple:
     """The :func:`_work` result of a track whose task killed every Dask worker that ran it."""
     track_id, path, size, mtime_ns, _, _ = task
@@ -293,7 +311,7 @@ def _run(todo: pd.DataFrame, *, data: DataConfig, features: FeatureConfig, worke
         for task in tasks:
             yield _work(task)
         return
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=warm_up)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker)
     try:
         pending = set()
         queue = iter(tasks)
