@@ -224,7 +224,7 @@ def test_list_models_and_config_commands(capsys, tmp_path):
     assert main(["config", str(tmp_path / "missing.toml")]) == 2
 
 
-@pytest.mark.parametrize("name", ["debug", "xgboost", "logreg", "leaky-chunks", "xgboost-chunks", "gtzan-filtered"])
+@pytest.mark.parametrize("name", ["debug", "xgboost", "logreg", "leaky-chunks", "xgboost-chunks", "gtzan-filtered", "fma-medium-xgboost"])
 def test_shipped_configs_load(name):
     from genrekit.config import load_config
 

@@ -116,6 +116,10 @@ class TrainConfig:
     augment: bool = option(False, help="SpecAugment-style masking on spectrogram inputs.")
     mixup: float = option(0.0, help="Mixup alpha (0 disables).")
     max_steps: int | None = option(None, help="Stop after this many optimiser steps (debugging, tests).")
+    class_weight: str | None = option(
+        None, help="'balanced': weight each genre by n / (k * its count) in the loss (unbalanced sets such as FMA-medium); "
+        "unset: every example counts the same."
+    )
 
 
 @dataclass

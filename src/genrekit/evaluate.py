@@ -92,6 +92,40 @@ def track_metrics(track_ids, proba: np.ndarray, y_true_by_track: dict, labels: l
     return classification_metrics(y_true, track_proba.argmax(axis=1), labels)
 
 
+#: Values of ``train.class_weight``.
+CLASS_WEIGHTS = ("balanced",)
+
+
+def balanced_class_weights(y, num_classes: int, *, kind: str = "balanced") -> np.ndarray:
+    """Per-class loss weights that make every class weigh the same: ``n / (k * count)``.
+
+    ``k`` counts the classes present in ``y``; a class absent from ``y`` gets weight 0 (it
+    contributes no examples anyway). The weighted mean over the examples is then 1, so learning
+    rates keep their meaning (the convention of scikit-learn's ``class_weight='balanced'``).
+
+    Parameters
+    ----------
+    y : array-like [shape=(n,), dtype=int]
+        Class ids of the training examples.
+    num_classes : int
+    kind : str
+        Only 'balanced' (the value of ``train.class_weight``).
+
+    Returns
+    -------
+    weights : np.ndarray [shape=(num_classes,), dtype=float64]
+    """
+    from genrekit.errors import ConfigError
+
+    if kind not in CLASS_WEIGHTS:
+        raise ConfigError(f"train.class_weight must be one of {', '.join(CLASS_WEIGHTS)} or unset, not {kind!r}")
+    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=num_classes).astype(np.float64)
+    present = counts > 0
+    weights = np.zeros(num_classes)
+    weights[present] = counts.sum() / (present.sum() * counts[present])
+    return weights
+
+
 def split_label(kind: str | None) -> str:
     """How a split kind is shown next to a score: leaky protocols are flagged ``(LEAKY)``."""
     kind = kind or "unknown"

@@ -331,7 +331,8 @@ def fit(
     train_set, valid_set : ChunkSet
     config : TrainConfig
         Epochs, batch size, learning rate, weight decay, patience, accumulation, device, workers,
-        augmentation, mixup, max_steps and seed.
+        augmentation, mixup, max_steps, seed and class weighting ('balanced': the loss weighs each
+        class by ``n / (k * count)`` in the training set).
     labels : list of str
         Class names (index = class id).
     checkpoint_dir : str or Path
@@ -400,7 +401,14 @@ def fit(
     optimizer = make_optimizer(model, config)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(total_steps))
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
-    criterion = nn.CrossEntropyLoss()
+    class_weights = None
+    if config.class_weight is not None:
+        from genrekit.evaluate import balanced_class_weights
+
+        class_weights = torch.as_tensor(
+            balanced_class_weights(train_set.labels.numpy(), len(labels), kind=config.class_weight), dtype=torch.float32, device=device
+        )
+    criterion = nn.CrossEntropyLoss(weight=class_weights)
     mixup = torch.distributions.Beta(config.mixup, config.mixup) if config.mixup > 0 else None
 
     result = FitResult(device=str(device), precision=precision, world_size=context.world_size)

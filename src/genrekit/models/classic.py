@@ -71,8 +71,9 @@ class Exported:
 class ClassicModel:
     """How one classic model is built, searched, exported and restored.
 
-    ``fit(estimator, X, y, X_valid, y_valid, seed)`` returns ``(fitted, extra)`` where ``extra``
-    is a dict of settings decided during fitting (XGBoost's best iteration, the SVM temperature);
+    ``fit(estimator, X, y, X_valid, y_valid, seed, *, sample_weight=None, valid_weight=None)``
+    returns ``(fitted, extra)`` where ``extra`` is a dict of settings decided during fitting
+    (XGBoost's best iteration, the SVM temperature); the weights are per row, or None;
     ``defaults`` are the grid values used when the search is switched off;
     ``export(fitted, extra, X, y)`` turns it into :class:`Exported`; ``restore(exported)`` returns
     ``proba(X) -> (n, n_fit_classes)``.
@@ -117,8 +118,15 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _default_fit(estimator, X, y, X_valid, y_valid, seed):
-    return estimator.fit(X, y), {}
+def _default_fit(estimator, X, y, X_valid, y_valid, seed, *, sample_weight=None, valid_weight=None):
+    return estimator.fit(X, y, **_weights_for(estimator, sample_weight)), {}
+
+
+def _weights_for(estimator, sample_weight) -> dict:
+    """Fit keyword for per-row weights: routed to the classifier step of a scaling pipeline."""
+    if sample_weight is None:
+        return {}
+    return {"clf__sample_weight": sample_weight} if hasattr(estimator, "named_steps") else {"sample_weight": sample_weight}
 
 
 # --------------------------------------------------------------------------- logistic regression
@@ -159,7 +167,9 @@ def _build_knn(*, num_classes: int, params: dict, seed: int = 0):
     return _scaled_pipeline(KNeighborsClassifier(algorithm="brute", **params))
 
 
-def _fit_knn(estimator, X, y, X_valid, y_valid, seed):
+def _fit_knn(estimator, X, y, X_valid, y_valid, seed, *, sample_weight=None, valid_weight=None):
+    if sample_weight is not None:
+        raise ConfigError("knn cannot weight classes (train.class_weight); use logreg, svm, rf or xgboost")
     k = estimator.named_steps["clf"].n_neighbors
     if k > len(X):
         estimator.set_params(clf__n_neighbors=len(X))
@@ -245,7 +255,7 @@ def _fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
     return float(np.exp(best.x))
 
 
-def _fit_svm(estimator, X, y, X_valid, y_valid, seed):
+def _fit_svm(estimator, X, y, X_valid, y_valid, seed, *, sample_weight=None, valid_weight=None):
     gamma = estimator.named_steps["clf"].gamma
     if gamma == "scale":
         # Resolve now, on the scaled features, so the exported kernel is explicit.
@@ -253,7 +263,7 @@ def _fit_svm(estimator, X, y, X_valid, y_valid, seed):
 
         variance = StandardScaler().fit_transform(X).var()
         estimator.set_params(clf__gamma=1.0 / (X.shape[1] * variance) if variance > 0 else 1.0)
-    fitted = estimator.fit(X, y)
+    fitted = estimator.fit(X, y, **_weights_for(estimator, sample_weight))
     temperature = 1.0
     if X_valid is not None and len(y_valid):
         a = _svm_arrays(fitted)
@@ -356,15 +366,18 @@ def _build_xgboost(*, num_classes: int, params: dict, seed: int = 0):
 _XGB_SINGLE_THREAD_ROWS = 20_000
 
 
-def _fit_xgboost(estimator, X, y, X_valid, y_valid, seed):
+def _fit_xgboost(estimator, X, y, X_valid, y_valid, seed, *, sample_weight=None, valid_weight=None):
     if estimator.n_jobs is None:
         estimator.set_params(n_jobs=1 if len(X) < _XGB_SINGLE_THREAD_ROWS else os.cpu_count())
     has_valid = X_valid is not None and len(y_valid) > 0
     if has_valid:
-        estimator.fit(X, y, eval_set=[(X_valid, y_valid)], verbose=False)
+        # early stopping watches the validation loss weighted like the training loss
+        eval_weights = None if valid_weight is None else [valid_weight]
+        estimator.fit(X, y, sample_weight=sample_weight, eval_set=[(X_valid, y_valid)], sample_weight_eval_set=eval_weights,
+                      verbose=False)
     else:
         estimator.set_params(early_stopping_rounds=None)
-        estimator.fit(X, y, verbose=False)
+        estimator.fit(X, y, sample_weight=sample_weight, verbose=False)
     booster = estimator.get_booster()
     rounds = booster.num_boosted_rounds()
     best = getattr(estimator, "best_iteration", None) if has_valid else None
@@ -669,6 +682,7 @@ def fit_classic(
     search: bool = True,
     seed: int = 0,
     progress: bool = True,
+    class_weight: str | None = None,
 ) -> ClassicFit:
     """Fit every candidate on train, pick the best by validation macro F1 per track.
 
@@ -691,6 +705,10 @@ def fit_classic(
         Seed of every estimator.
     progress : bool
         Show a progress bar over candidates.
+    class_weight : {'balanced', None}
+        'balanced' weights each training row by ``n / (k * count of its class)`` (see
+        :func:`genrekit.evaluate.balanced_class_weights`), so every genre weighs the same in the
+        loss on unbalanced data (FMA-medium); None weighs every row the same.
 
     Returns
     -------
@@ -713,6 +731,13 @@ def fit_classic(
     else:
         X_valid_fit = y_valid_fit = None
 
+    sample_weight = valid_weight = None
+    if class_weight is not None:
+        from genrekit.evaluate import balanced_class_weights
+
+        per_class = balanced_class_weights(y_fit, len(class_ids), kind=class_weight)
+        sample_weight = per_class[y_fit]
+        valid_weight = per_class[y_valid_fit] if has_valid else None
     candidates = search_space(name, params, search=search)
     fit = model.fit or _default_fit
     rows, best = [], None
@@ -720,7 +745,7 @@ def fit_classic(
     for candidate in tqdm(candidates, desc=f"{name} search", unit="fit", disable=not progress or len(candidates) < 2):
         t0 = time.perf_counter()
         estimator = model.build(num_classes=len(class_ids), params=dict(candidate), seed=seed)
-        fitted, extra = fit(estimator, train.X, y_fit, X_valid_fit, y_valid_fit, seed)
+        fitted, extra = fit(estimator, train.X, y_fit, X_valid_fit, y_valid_fit, seed, sample_weight=sample_weight, valid_weight=valid_weight)
         predictor = ClassicPredictor(
             model=name,
             labels=labels,
@@ -828,6 +853,7 @@ def train_classic(config, *, progress: bool = True) -> Path:
         search=config.train.search,
         seed=config.train.seed,
         progress=progress,
+        class_weight=config.train.class_weight,
     )
     predictor = result.predictor
     test_scores = track_metrics(test_part.groups, predictor.predict_proba(test_part.X), test_part.truth(), data.labels)

@@ -74,7 +74,7 @@ def scatter_rows(client, array: np.ndarray, *, parts: int | None = None):
     return da.concatenate([da.from_delayed(f, shape=b.shape, dtype=b.dtype) for f, b in zip(futures, blocks)])
 
 
-def _fit(estimator, X, y, X_valid, y_valid, seed):
+def _fit(estimator, X, y, X_valid, y_valid, seed, *, sample_weight=None, valid_weight=None):
     """The classic family's fit hook: ``xgboost``'s own fit, on rows scattered over the open cluster."""
     client = current_client()
     estimator.client = client
@@ -82,7 +82,14 @@ def _fit(estimator, X, y, X_valid, y_valid, seed):
     if X_valid is not None and len(y_valid):
         valid = (scatter_rows(client, X_valid), scatter_rows(client, np.asarray(y_valid)))
     # early stopping on valid and cutting the booster to the chosen trees work on Dask arrays as is
-    return CLASSIC_MODELS["xgboost"].fit(estimator, scatter_rows(client, X), scatter_rows(client, np.asarray(y)), *valid, seed)
+    weights = None if sample_weight is None else scatter_rows(client, np.asarray(sample_weight, dtype=np.float64))
+    valid_weights = None
+    if valid_weight is not None and valid[0] is not None:
+        valid_weights = scatter_rows(client, np.asarray(valid_weight, dtype=np.float64))
+    return CLASSIC_MODELS["xgboost"].fit(
+        estimator, scatter_rows(client, X), scatter_rows(client, np.asarray(y)), *valid, seed,
+        sample_weight=weights, valid_weight=valid_weights,
+    )
 
 
 def train_xgboost_dask(config, *, progress: bool = True) -> Path:
