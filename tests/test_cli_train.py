@@ -3,7 +3,7 @@
 The data is configs/debug.toml: the synthetic genre set at 10 genres x 40 clips x 3 s. Forty clips
 give four artists per genre (the generator gives one artist per ten clips), so the artist-grouped
 split holds out whole artists of every genre in validation and in test; the session's
-``tiny_synth`` has two artists per genre, too few for that. Runs use 1.5 s chunks (scored per
+``tiny_synth`` has three artists per genre, one per side. Runs use 1.5 s chunks (scored per
 track), so the leaky protocol and the main job share one feature cache.
 """
 

@@ -134,7 +134,7 @@ def test_xgboost_dask_learns_held_out_artists_and_saves_a_classic_run(client, on
     config = ExperimentConfig(
         name="dask",
         runs_dir=str(tmp_path),
-        # two artists per genre: one trains, the other is the test set (no validation split)
+        # three artists per genre: about half the tracks train, the rest are the test set (no validation split)
         data=DataConfig(
             source=str(tiny_synth), split="artist", artist_index=str(tiny_synth / "artists.txt"),
             valid_fraction=0.0, test_fraction=0.5, chunk_seconds=DATA.chunk_seconds,

@@ -28,7 +28,7 @@ SECONDS = 6.0
 
 @pytest.fixture(scope="session")
 def synth_set(tmp_path_factory):
-    """10 genres x 16 clips x 6 s (two artists per genre), seed 0."""
+    """10 genres x 16 clips x 6 s (three artists per genre), seed 0."""
     root = tmp_path_factory.mktemp("synth-set")
     generate_synthetic(root, clips_per_genre=CLIPS, seconds=SECONDS, seed=0, progress=False)
     return root
@@ -99,7 +99,7 @@ def test_artist_index_lists_every_clip_with_genre_specific_artists(synth_set, sh
         by_genre.setdefault(name.split(".")[0], set()).add(artist)
         assert re.fullmatch(r"Synth [A-Z][a-z]+ Artist \d\d", artist)
         assert re.fullmatch(r"[A-Z][a-z]+ in [A-G][b#]? (major|minor), \d+ bpm", title), title
-    assert all(len(artists) == 2 for artists in by_genre.values())
+    assert all(len(artists) == 3 for artists in by_genre.values())
     everyone = [a for artists in by_genre.values() for a in artists]
     assert len(everyone) == len(set(everyone)), "an artist appears in two genres"
     # the same reader accepts Bob Sturm's real index
@@ -112,7 +112,7 @@ def test_manifest_and_second_call_is_a_no_op(synth_set):
     assert manifest["genres"] == list(GTZAN_GENRES)
     assert (manifest["clips_per_genre"], manifest["seconds"], manifest["sr"], manifest["seed"]) == (CLIPS, SECONDS, SR, 0)
     assert manifest["complete"] is True and isinstance(manifest["version"], int)
-    assert manifest["artists"]["jazz"] == ["Synth Jazz Artist 01", "Synth Jazz Artist 02"]
+    assert manifest["artists"]["jazz"] == ["Synth Jazz Artist 01", "Synth Jazz Artist 02", "Synth Jazz Artist 03"]
     clip = synth_set / "genres_original" / "jazz" / "jazz.00003.wav"
     before = clip.stat().st_mtime_ns
     generate_synthetic(synth_set, clips_per_genre=CLIPS, seconds=SECONDS, seed=0, progress=False)

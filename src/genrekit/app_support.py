@@ -59,8 +59,8 @@ MAX_UPLOAD_MB = 100.0
 MAX_MINUTES = 10.0
 
 #: Settings of the default model: 3 s chunks of a 50 clips x 10 s synthetic set, logistic regression.
-#: Fewer clips leave only two artists per genre, too few for an artist-grouped split (a genre cannot
-#: be in train, valid and test at once); at 50 the test accuracy is about 0.86 (100 tracks, artist split).
+#: Fewer clips leave three artists per genre, one per side of an artist-grouped split; at 50 (five
+#: artists per genre) the test accuracy is about 0.86 (100 tracks, artist split).
 DEFAULT_MODEL = "logreg"
 DEFAULT_CLIPS_PER_GENRE = 50
 DEFAULT_SECONDS = 10.0

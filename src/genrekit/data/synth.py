@@ -46,7 +46,7 @@ GTZAN_GENRES: tuple[str, ...] = (
 ARTIST_INDEX_NAME = "artists.txt"
 MANIFEST_NAME = "synthetic.json"
 #: Bumped whenever the audio a seed produces changes, so stale sets are regenerated.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3  # 3: at least three artists per genre
 
 _AUDIO_FOLDER = "genres_original"
 # Seed-sequence stream tags: clips and artists of the same genre must never share a stream.
@@ -1626,8 +1626,12 @@ def clip_path(root: str | Path, genre: str, index: int) -> Path:
 
 
 def artists_per_genre(clips_per_genre: int) -> int:
-    """How many artists share a genre's clips: one per ten clips, at least two (never more than clips)."""
-    return max(1, min(clips_per_genre, max(2, clips_per_genre // 10)))
+    """How many artists share a genre's clips: one per ten clips, at least three (never more than clips).
+
+    Three is the least that lets an artist-grouped split put every genre in train, validation
+    and test (version 2 had two below 30 clips per genre, and small sets lost a side per genre).
+    """
+    return max(1, min(clips_per_genre, max(3, clips_per_genre // 10)))
 
 
 def clip_artist_index(clip_index: int, clips_per_genre: int) -> int:
