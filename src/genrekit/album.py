@@ -58,6 +58,7 @@ import pandas as pd
 from genrekit import paths
 from genrekit.data.audio import audio_info, is_audio_file
 from genrekit.errors import AudioError, DatasetError, GenrekitError
+from genrekit.runs import unique_dir
 
 TRACKS_FILE = "tracks.csv"
 PROBABILITIES_FILE = "probabilities.csv"
@@ -386,16 +387,8 @@ def _suffixes() -> list[str]:
 
 def _fresh_folder(root: Path, name: str) -> Path:
     """A new ``<root>/<YYYYmmdd-HHMMSS>-<name>`` folder, never one that exists."""
-    root.mkdir(parents=True, exist_ok=True)
-    base = f"{time.strftime('%Y%m%d-%H%M%S')}-{re.sub(r'[^A-Za-z0-9.+-]+', '-', name).strip('-')[:60] or 'album'}"
-    for i in range(1000):
-        candidate = root / (base if i == 0 else f"{base}-{i}")
-        try:
-            candidate.mkdir()
-            return candidate
-        except FileExistsError:
-            continue
-    raise DatasetError(f"could not create a fresh output folder under {root}")
+    slug = re.sub(r"[^A-Za-z0-9.+-]+", "-", name).strip("-")[:60] or "album"
+    return unique_dir(root, f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}")
 
 
 def _readme(folder: Path, ensemble, settings: dict, summary: str, n_files: int, problems: pd.DataFrame) -> str:

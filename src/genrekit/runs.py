@@ -66,7 +66,15 @@ def new_run_dir(config: ExperimentConfig, *, dataset: str, model: str | None = N
     root = Path(root or config.runs_dir or paths.runs_dir())
     root.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = _slug(f"{stamp}-{config.name}-{model or config.model.name}-{dataset}")
+    return unique_dir(root, _slug(f"{stamp}-{config.name}-{model or config.model.name}-{dataset}"))
+
+
+def unique_dir(root: Path, base: str) -> Path:
+    """Create and return ``root/base``, or ``root/base-1``, ``-2``, ... if taken (never reused).
+
+    ``mkdir`` itself decides, so two processes starting at the same second get different folders.
+    """
+    root.mkdir(parents=True, exist_ok=True)
     for i in range(1000):
         candidate = root / (base if i == 0 else f"{base}-{i}")
         try:
@@ -74,7 +82,7 @@ def new_run_dir(config: ExperimentConfig, *, dataset: str, model: str | None = N
             return candidate
         except FileExistsError:
             continue
-    raise RunError(f"could not create a unique run folder under {root}")
+    raise RunError(f"could not create a unique folder {base!r} under {root}")
 
 
 def versions() -> dict[str, str]:
