@@ -30,7 +30,7 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import torch
 import torch.distributed as dist
@@ -106,7 +106,7 @@ def current() -> Context:
     """This process's :class:`Context` (rank 0 of 1 outside a process group)."""
     if not (dist.is_available() and dist.is_initialized()):
         return Context()
-    return Context(rank=dist.get_rank(), world_size=dist.get_world_size(), local_rank=int(os.environ.get("LOCAL_RANK", 0)))
+    return Context(rank=dist.get_rank(), world_size=dist.get_world_size(), local_rank=int(os.environ.get("LOCAL_RANK", "0")))
 
 
 def device_for(context: Context, device: torch.device) -> torch.device:
@@ -145,6 +145,11 @@ def broadcast(value: Any, *, src: int = 0) -> Any:
     box = [value]
     dist.broadcast_object_list(box, src=src)
     return box[0]
+
+
+def from_main(make: Callable[[], Any]) -> Any:
+    """``make()`` run on rank 0 only (e.g. creating the run folder), its result on every rank."""
+    return broadcast(make() if current().is_main else None)
 
 
 def all_reduce_sum(values: torch.Tensor) -> torch.Tensor:

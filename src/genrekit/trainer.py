@@ -437,18 +437,15 @@ def fit(
                 train_set, num_replicas=context.world_size, rank=context.rank, shuffle=True, seed=config.seed
             )
             sampler.set_epoch(epoch)
+            order = {"sampler": sampler}
             # augmentation and mixup draws differ per process but stay reproducible on resume
             torch.manual_seed((config.seed * 1_000_003 + epoch) * 1_009 + context.rank)
-            loader = DataLoader(
-                train_set, batch_size=config.batch_size, sampler=sampler, drop_last=drop_last,
-                num_workers=config.num_workers, pin_memory=device.type == "cuda",
-            )
         else:
-            order = torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)
-            loader = DataLoader(
-                train_set, batch_size=config.batch_size, shuffle=True, generator=order, drop_last=drop_last,
-                num_workers=config.num_workers, pin_memory=device.type == "cuda",
-            )
+            order = {"shuffle": True, "generator": torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)}
+        loader = DataLoader(
+            train_set, batch_size=config.batch_size, drop_last=drop_last, num_workers=config.num_workers,
+            pin_memory=device.type == "cuda", **order,
+        )
         seen, loss_sum, correct = 0, 0.0, 0.0
         bar = tqdm(loader, desc=f"epoch {epoch}/{config.epochs}", disable=not progress, leave=False, dynamic_ncols=True)
         optimizer.zero_grad(set_to_none=True)

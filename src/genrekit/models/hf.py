@@ -438,8 +438,7 @@ def train_hf(
     config.data.chunk_seconds = window
     if run_dir is None:
         short = Path(source).name if Path(source).is_dir() else source.split("/")[-1]
-        run_dir = new_run_dir(config, dataset=index.name, model=f"hf-{short}") if context.is_main else None
-        run_dir = distributed.broadcast(run_dir)  # one folder for all processes
+        run_dir = distributed.from_main(lambda: new_run_dir(config, dataset=index.name, model=f"hf-{short}"))  # one for all
     run_dir = Path(run_dir)
     checkpoint_dir = run_dir / CHECKPOINT_DIR
     if context.is_main:

@@ -426,8 +426,7 @@ def train_torch(
 
     if run_dir is None:
         # under DDP one folder for all processes: rank 0 makes it and tells the others
-        run_dir = new_run_dir(config, dataset=index.name, model=f"{spec.name}-{model_input}") if context.is_main else None
-        run_dir = distributed.broadcast(run_dir)
+        run_dir = distributed.from_main(lambda: new_run_dir(config, dataset=index.name, model=f"{spec.name}-{model_input}"))
     run_dir = Path(run_dir)
     checkpoint_dir = run_dir / CHECKPOINT_DIR
     if context.is_main:
