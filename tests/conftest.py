@@ -10,7 +10,8 @@ import pytest
 # Keep every test's outputs out of the checkout.
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED_DATA = SHARED / "data"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -45,3 +46,28 @@ def shared_gtzan() -> Path:
     if not root.is_dir():
         pytest.skip("../shared/data/gtzan is not present")
     return root
+
+
+@pytest.fixture(scope="session")
+def real_audio() -> Path:
+    """../shared/real_audio: a dozen freely licensed real recordings (skip when absent)."""
+    root = SHARED / "real_audio"
+    if not root.is_dir():
+        pytest.skip("../shared/real_audio is not present")
+    return root
+
+
+@pytest.fixture(scope="session")
+def musicnn_weights() -> Path:
+    """The musicnn weights, fetched through pip once per machine (skip when PyPI cannot be reached).
+
+    They live in the user-level pretrained cache (not under the isolated GENREKIT_HOME), so the
+    suite, its xdist workers and later runs on the same machine fetch them at most once.
+    """
+    from genrekit.pretrained.weights import WeightsError, fetch_musicnn
+
+    try:
+        paths = fetch_musicnn(progress=False)
+    except WeightsError as exc:
+        pytest.skip(f"musicnn weights unavailable: {exc}")
+    return paths[0].parent

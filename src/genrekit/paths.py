@@ -17,6 +17,8 @@ path                      default                                 override
 ``outputs_dir()``         ``home()/outputs`` (album reports)      ``GENREKIT_OUTPUTS``
 ``configs_dir()``         the checkout's ``configs/``, else        ``GENREKIT_CONFIGS``
                           ``home()/configs``
+``pretrained_dir()``      ``$XDG_CACHE_HOME/genrekit/pretrained``  ``GENREKIT_PRETRAINED``
+                          (``~/.cache/genrekit/pretrained``)
 ========================  ======================================  ==========================
 """
 
@@ -89,3 +91,16 @@ def configs_dir() -> Path:
     if (_CHECKOUT / "configs").is_dir():
         return _CHECKOUT / "configs"
     return home() / "configs"
+
+
+def pretrained_dir() -> Path:
+    """Weights of pretrained networks (musicnn), converted once and shared by every checkout.
+
+    Not under :func:`home`: they are inputs, not outputs, and a test or a second checkout with
+    its own ``GENREKIT_HOME`` should not fetch them again.
+    """
+    env = _env_path("GENREKIT_PRETRAINED")
+    if env is not None:
+        return env
+    cache = _env_path("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return cache / "genrekit" / "pretrained"

@@ -19,7 +19,7 @@ COMMAND_MODULES = [
     "genrekit.cli.features",
     "genrekit.cli.run", "genrekit.cli.train", "genrekit.cli.evaluate", "genrekit.cli.results", "genrekit.cli.config",
     "genrekit.cli.experiment",
-    "genrekit.cli.predict", "genrekit.cli.album",
+    "genrekit.cli.predict", "genrekit.cli.album", "genrekit.cli.pretrained",
     "genrekit.cli.space",
 ]
 
