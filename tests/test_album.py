@@ -152,6 +152,32 @@ def test_figure_is_written(report):
     assert image[..., :3].std() > 0.05  # not a blank canvas
 
 
+def test_figure_draws_a_timeline_only_for_tracks_of_several_windows(tmp_path):
+    from matplotlib.image import imread
+
+    from genrekit.album_plots import plot_album
+
+    labels = ["rock", "jazz"]
+    tracks = pd.DataFrame({"track": [1, 2], "title": ["a", "b"], "genre": ["rock", "jazz"],
+                           "rock": [0.7, 0.2], "jazz": [0.3, 0.8]})
+
+    def timeline(spans_per_track):
+        rows = [{"track": t, "start_s": s, "end_s": e, "rock": 0.6, "jazz": 0.4}
+                for t, spans in spans_per_track.items() for s, e in spans]
+        return pd.DataFrame(rows)
+
+    def grey_share(path):
+        # the timeline panels' background is #f2f2f2; nothing else in the figure is
+        rgb = np.round(imread(path)[..., :3] * 255)
+        return float((np.abs(rgb - 242) <= 1).all(axis=-1).mean())
+
+    single = plot_album(tracks, timeline({1: [(0.0, 30.013)], 2: [(0.0, 20.0)]}), labels, path=tmp_path / "single.png")
+    several = plot_album(tracks, timeline({1: [(0.0, 30.0), (15.0, 45.0), (30.0, 60.0)], 2: [(0.0, 20.0)]}), labels,
+                         path=tmp_path / "several.png")
+    assert grey_share(single) < 0.01
+    assert grey_share(several) > 0.1
+
+
 def test_summary_names_the_tracks(report, album):
     country = report.tracks[report.tracks["genre"] == "country"]
     first = report.summary.splitlines()[0]

@@ -165,6 +165,26 @@ def test_timeline_spans_cover_the_signal():
         timeline_spans(10.0, window_seconds=0.0)
 
 
+def test_a_signal_barely_longer_than_a_window_is_one_window():
+    # a 30.013 s clip used to give (0, 30) and (0.013, 30.013): one window scored twice
+    assert timeline_spans(30.013, window_seconds=30.0) == [(0.0, 30.013)]
+    assert timeline_spans(32.9, window_seconds=30.0, hop_seconds=30.0) == [(0.0, 32.9)]
+    assert timeline_spans(33.0, window_seconds=30.0, hop_seconds=30.0) == [(0.0, 30.0), (3.0, 33.0)]
+    # a tail under 10 % of a window stretches the last full window instead of adding one
+    assert timeline_spans(92.0, window_seconds=30.0, hop_seconds=15.0) == [
+        (0.0, 30.0), (15.0, 45.0), (30.0, 60.0), (45.0, 75.0), (60.0, 92.0)]
+    assert timeline_spans(94.0, window_seconds=30.0, hop_seconds=15.0)[-2:] == [(60.0, 90.0), (64.0, 94.0)]
+    for duration in np.linspace(0.5, 200.0, 797):
+        spans = timeline_spans(float(duration), window_seconds=30.0, hop_seconds=15.0)
+        assert spans[0][0] == 0.0 and spans[-1][1] == pytest.approx(duration)  # covers the whole signal
+        lengths = [end - start for start, end in spans]
+        assert max(lengths) <= 33.0 + 1e-6
+        # every window after the first brings at least 3 s that no earlier window holds
+        assert all(b[1] - a[1] >= 3.0 - 1e-6 for a, b in zip(spans, spans[1:]))
+    prediction = Fixed(["x", "y"], [0.5, 0.5]).predict_array(_noise(30.013), 22050, timeline=True)
+    assert len(prediction.windows) == 1 and prediction.windows["end_s"].iloc[0] == pytest.approx(30.013, abs=1e-4)
+
+
 def test_timeline_frame_and_scoring_each_distinct_segment_once():
     fixed = Fixed(["x", "y"], [0.25, 0.75])
     prediction = fixed.predict_array(_noise(20.0), 22050, timeline=True, window_seconds=30.0)
@@ -275,6 +295,81 @@ def test_cli_predict_reports_bad_files_and_predicts_the_rest(runs, tmp_path, cap
     assert main([*args[:2], "--run", str(runs["cnn-mfcc"]), "--timeline", "--window", "2", "--hop", "2"]) == 0
     out = capsys.readouterr().out
     assert "good.flac" in out and "timeline:" in out and out.count(" s  ") == 3
+
+
+def test_cli_predict_takes_folders(runs, tmp_path, capsys):
+    from genrekit.cli import main
+    from genrekit.cli.predict import audio_inputs
+    from genrekit.data.audio import write_audio
+    from genrekit.data.synth import render_clip
+
+    album = tmp_path / "album"
+    for name, genre in (("b.wav", "metal"), ("A.flac", "classical"), ("disc 2/c.ogg", "country")):
+        write_audio(album / name, render_clip(genre, seconds=4.0, sr=22050, seed=3), 22050)
+    (album / "cover.jpg").write_bytes(b"not audio")
+    (tmp_path / "empty").mkdir()
+    expected = [str(album / "A.flac"), str(album / "b.wav"), str(album / "disc 2" / "c.ogg")]
+    assert audio_inputs([str(album)]) == [(path, None) for path in expected]
+    assert audio_inputs(["x.wav", str(tmp_path / "empty")]) == [
+        ("x.wav", None), (str(tmp_path / "empty"), "a folder without audio files")]
+
+    assert main(["predict", str(album), "--run", str(runs["logreg"]), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert [entry["file"] for entry in document["files"]] == expected
+    assert all(set(entry["probabilities"]) == set(GENRES) for entry in document["files"])
+    assert main(["predict", str(tmp_path / "empty"), "--run", str(runs["logreg"])]) == 1
+    assert "empty: a folder without audio files" in capsys.readouterr().err
+
+
+RUNS_FOLDER_OPTIONS = {
+    # command line -> where that command keeps the runs folder
+    ("run",): "runs", ("train",): "runs", ("results",): "runs", ("experiment", "mel-vs-log"): "runs",
+    ("evaluate", "RUN"): "runs_dir", ("predict", "x.wav", "--run", "RUN"): "runs_dir",
+    ("album", "DIR", "--run", "RUN"): "runs_dir", ("space", "build", "OUT"): "runs_dir",
+}
+
+
+@pytest.mark.parametrize("command", list(RUNS_FOLDER_OPTIONS), ids=" ".join)
+def test_every_command_takes_both_spellings_of_the_runs_folder(command, capsys):
+    from genrekit.cli import build_parser
+
+    dest = RUNS_FOLDER_OPTIONS[command]
+    parser = build_parser()
+    for flag in ("--runs", "--runs-dir"):
+        args = parser.parse_args([*command, flag, "/some/runs"])
+        assert getattr(args, dest) == "/some/runs", flag
+    if "--run" in command:
+        assert args.runs == ["RUN"]  # --run still names the runs themselves
+    with pytest.raises(SystemExit):
+        parser.parse_args([*command, "--help"])
+    help_text = capsys.readouterr().out
+    assert "--runs DIR" in help_text and "--runs-dir DIR" in help_text
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["predict", "x.wav", "--run", "R", "--window", "0"], "--window"),
+    (["predict", "x.wav", "--run", "R", "--hop", "-2"], "--hop"),
+    (["predict", "x.wav", "--run", "R", "--middle", "-1"], "--middle"),
+    (["predict", "x.wav", "--run", "R", "--top", "0"], "--top"),
+    (["predict", "x.wav", "--run", "R", "--top", "2.5"], "--top"),
+    (["predict", "x.wav", "--run", "R", "--window", "nan"], "--window"),
+    (["album", "DIR", "--run", "R", "--window", "0"], "--window"),
+    (["album", "DIR", "--run", "R", "--middle", "-1"], "--middle"),
+])
+def test_predict_and_album_reject_impossible_numbers(argv, option, capsys):
+    from genrekit.cli import build_parser
+
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(argv)
+    assert exit_.value.code == 2
+    assert f"argument {option}" in capsys.readouterr().err
+
+
+def test_predict_middle_zero_still_means_the_whole_file():
+    from genrekit.cli import build_parser
+
+    args = build_parser().parse_args(["predict", "x.wav", "--run", "R", "--middle", "0", "--top", "1", "--window", "2.5"])
+    assert (args.middle, args.top, args.window) == (0.0, 1, 2.5)
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -156,6 +158,20 @@ def test_filtered_split_errors(tmp_path):
         assign_splits(index, kind="filtered", split_dir=tmp_path)
 
 
+def test_filtered_split_error_names_the_options_commands_really_take():
+    from genrekit.cli import build_parser
+
+    with pytest.raises(ConfigError) as error:
+        assign_splits(make_index(["blues"] * 3), kind="filtered")
+    message = str(error.value)
+    assert "--set data.split_dir=DIR" in message and "(or --split-dir)" not in message
+    parser = build_parser()
+    for command in (["run"], ["train"], ["experiment", "mel-vs-log"]):
+        assert parser.parse_args([*command, "--set", "data.split_dir=/x"]).overrides == ["data.split_dir=/x"]
+    # the one command with a --split-dir flag
+    assert parser.parse_args(["data", "info", "gtzan:/x", "--split-dir", "/x"]).split_dir == "/x"
+
+
 def test_leaky_chunks_kind_fills_a_track_split_and_says_so():
     out = assign_splits(make_index(["a"] * 10 + ["b"] * 10), kind="leaky-chunks")
     assert out.split_kind == "leaky-chunks"
@@ -219,6 +235,7 @@ def grouped_indexes(draw):
 
 
 @FAST
+@pytest.mark.filterwarnings("ignore:.*no track has a known artist")  # drawn indexes may know no artist
 @given(index=grouped_indexes(), seed=st.integers(0, 2**16))
 def test_property_artist_split_never_crosses_and_is_complete(index, seed):
     out = assign_splits(index, kind="artist", seed=seed)
@@ -270,3 +287,105 @@ def test_artist_split_gives_every_genre_training_tracks_with_few_artists():
         assert (tracks["split"] == "test").any()
         check_no_leak(tracks, group_col="artist")
         assert any("too few to appear in train, valid and test" in note for note in out.notes)
+
+
+# ---------------------------------------------------------------------------------------------
+# the split kind recorded is the split made
+
+@pytest.mark.parametrize("unknown", [pd.NA, None, "", "   "])
+def test_artist_split_without_known_artists_is_recorded_as_random(unknown):
+    index = make_index(["rock"] * 10 + ["jazz"] * 10, [unknown] * 20)
+    with pytest.warns(UserWarning, match="no track has a known artist.*random split"):
+        out = assign_splits(index, kind="artist", seed=2)
+    assert out.split_kind == "random"
+    assert any("artist split asked for" in note for note in out.notes)
+    # exactly the random split: each track alone is all an artist split could do
+    assert out.tracks["split"].tolist() == assign_splits(index, kind="random", seed=2).tracks["split"].tolist()
+    assert assign_splits(index, kind="auto").split_kind == "random"
+
+
+def test_partly_known_artists_still_make_an_artist_split():
+    index = make_index(["rock"] * 10 + ["jazz"] * 10, [f"band {i % 4}" if i % 5 else "" for i in range(20)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = assign_splits(index, kind="artist")
+    assert out.split_kind == "artist"
+    # blank names are unknown: 16 of 20 known, and the 4 blank tracks are 4 groups, not one
+    assert any("16 of 20 tracks have a known artist" in note for note in out.notes)
+    check_no_leak(out.tracks[out.tracks["artist"] != ""], group_col="artist")
+
+
+def _prepared(source: str, split: str, **data):
+    from genrekit.config import ExperimentConfig, from_dict
+    from genrekit.train import prepare_index
+
+    return prepare_index(from_dict(ExperimentConfig, {"data": {"source": source, "split": split, **data}}), progress=False)
+
+
+def test_folder_source_without_artists_records_a_random_split(tmp_path):
+    from fixtures import tone
+
+    from genrekit.data.audio import write_audio
+
+    for g, genre in enumerate(("jazz", "rock", "pop")):
+        for n in range(5):
+            write_audio(tmp_path / genre / f"{genre}-{n}.wav", tone(0.3, 22050, 200.0 + 50 * g + n, seed=n), 22050)
+    with pytest.warns(UserWarning, match="no track has a known artist"):
+        out = _prepared(f"folder:{tmp_path}", "artist")
+    assert out.split_kind == "random" and out.tracks["split"].notna().all()
+    assert _prepared(f"folder:{tmp_path}", "auto").split_kind == "random"
+
+
+def test_main_job_on_a_folder_without_artists_reports_a_random_split(tmp_path):
+    """`genrekit run --data folder:DIR --split artist`: table, log and report say 'random', warned once."""
+    from fixtures import tone
+
+    from genrekit.data.audio import write_audio
+    from genrekit.data.splits import SplitWarning
+    from genrekit.pipeline import run_main_job
+
+    for g, genre in enumerate(("jazz", "rock", "pop")):
+        for n in range(6):
+            write_audio(tmp_path / "music" / genre / f"{n}.wav", tone(1.0, 22050, 200.0 + 150 * g + 7 * n, seed=n), 22050)
+    lines = []
+    with pytest.warns(SplitWarning) as caught:
+        result = run_main_job(
+            data=f"folder:{tmp_path / 'music'}", split="artist", models="logreg,xgboost", runs_dir=tmp_path / "runs",
+            overrides=["features.chroma_cqt=false", "features.tempo=false", "train.search=false"],
+            progress=False, echo=lines.append,
+        )
+    assert len([w for w in caught if issubclass(w.category, SplitWarning)]) == 1
+    assert result.table["split_kind"].tolist() == ["random", "random"]
+    assert any(line.startswith("[2] logreg on random split") for line in lines)
+    for run in result.runs:
+        assert "split kind: random" in (run / "report.txt").read_text()
+
+
+def test_synthetic_source_has_artists_and_records_an_artist_split():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        out = _prepared("synthetic", "artist", synthetic_clips=6, synthetic_seconds=1.0)
+    assert out.split_kind == "artist"
+    assert any(f"{len(out):,} of {len(out):,} tracks have a known artist" in note for note in out.notes)
+    check_no_leak(out.tracks, group_col="artist")
+    assert _prepared("synthetic", "auto", synthetic_clips=6, synthetic_seconds=1.0).split_kind == "artist"
+
+
+def test_gtzan_source_records_the_split_its_artist_index_allows(tmp_path):
+    from fixtures import make_gtzan_tree, write_sturm_index
+
+    genres = ("blues", "jazz", "rock")
+    root = make_gtzan_tree(tmp_path / "gtzan", genres=genres, per_genre=6, seconds=0.3, corrupt=None)
+    with pytest.warns(UserWarning, match="no track has a known artist"):
+        bare = _prepared(f"gtzan:{root}", "artist")
+    assert bare.split_kind == "random"
+    # Sturm's index knows most artists (919 of 1000 on real GTZAN): still an artist split
+    entries = [(f"{g}.{n:05d}", f"{g} artist {n // 2}" if n else "", "") for g in genres for n in range(6)]
+    sturm = write_sturm_index(tmp_path / "GTZANindex.txt", entries)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        known = _prepared(f"gtzan:{root}", "artist", artist_index=str(sturm))
+    assert known.split_kind == "artist"
+    assert any("15 of 18 tracks have a known artist" in note for note in known.notes)
+    check_no_leak(known.tracks.dropna(subset=["artist"]), group_col="artist")
+    assert _prepared(f"gtzan:{root}", "auto", artist_index=str(sturm)).split_kind == "artist"

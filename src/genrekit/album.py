@@ -38,7 +38,8 @@ Output folder
 ``problems.csv``
     One row per file that was skipped: ``file``, ``reason``.
 ``album.png``
-    Per-track stacked genre bars (middle of each track) and the timeline as a heat map.
+    Per-track stacked genre bars (middle of each track) and the timeline as a heat map (tracks of
+    a single window have no timeline; with none longer than one window, the figure is the bars).
 ``summary.txt``, ``README.md``
     The plain-language summary; the README also lists the models, weights and settings and
     describes these files.
@@ -392,6 +393,8 @@ def _fresh_folder(root: Path, name: str) -> Path:
 
 
 def _readme(folder: Path, ensemble, settings: dict, summary: str, n_files: int, problems: pd.DataFrame) -> str:
+    from genrekit.inference import MIN_NEW_FRACTION
+
     lines = [
         f"# Album analysis: {folder.name}",
         "",
@@ -421,7 +424,9 @@ def _readme(folder: Path, ensemble, settings: dict, summary: str, n_files: int, 
         f"- genre of a track: the middle {settings['middle_seconds']:g} s (whole track if shorter), each model "
         "with the preprocessing its run recorded",
         f"- timeline: {settings['window_seconds']:g} s windows every {settings['hop_seconds']:g} s; the last window "
-        "ends at the end of the track",
+        f"ends at the end of the track (the last full window stretches there when an extra window would add less "
+        f"than {MIN_NEW_FRACTION:.0%} of a window); a track at most that much longer than a window is one window, "
+        "drawn without a timeline in the figure",
         f"- sub-folders: {'included' if settings['recursive'] else 'not included'}",
         f"- skipped files: {len(problems)} (see problems.csv)",
         "",

@@ -44,7 +44,8 @@ def plot_album(
     Three panels share one row per track (track 1 at the top): (a) stacked bars of the ensemble's
     genre probabilities for the middle of each track; (b) the timeline, each window coloured by
     its winning genre, paler where the winner is less probable; (c) a heat map of the probability
-    of ``focus`` over time.
+    of ``focus`` over time. A track of a single window has no timeline (its row in (b) says so);
+    when no track has more than one window, (b) and (c) give way to a line saying so.
 
     Parameters
     ----------
@@ -71,7 +72,6 @@ def plot_album(
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
     from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
 
     labels = list(labels)
     path = Path(path)
@@ -86,26 +86,23 @@ def plot_album(
         ax.text(0.5, 0.5, "no track could be analysed", ha="center", va="center")
         fig.savefig(path)
         return path
+    windows_per_track = timeline.groupby("track").size() if len(timeline) else pd.Series(dtype=int)
+    if not (windows_per_track > 1).any():
+        # one window per track says no more than the bars: no timeline panels
+        grid = fig.add_gridspec(1, 2, width_ratios=[1.0, 3.0], wspace=0.08)
+        bars = fig.add_subplot(grid[0])
+        empty = fig.add_subplot(grid[1])
+        empty.axis("off")
+        empty.text(0.5, 0.5, "no timeline: every track fits in one window", ha="center", va="center", fontsize=10)
+        _draw_bars(bars, tracks, labels, colours)
+        return _finish(fig, labels, colours, path, title)
     if focus is None:
         focus = tracks["genre"].value_counts().index[0]
     grid = fig.add_gridspec(1, 3, width_ratios=[1.0, 1.5, 1.5], wspace=0.08)
     bars = fig.add_subplot(grid[0])
     line = fig.add_subplot(grid[1], sharey=bars)
     heat = fig.add_subplot(grid[2], sharey=bars)
-    rows = np.arange(n)
-    names = [f"{int(t):02d} {str(name)[:28]}" for t, name in zip(tracks["track"], tracks["title"])]
-
-    # (a) stacked probabilities of the middle of each track
-    left = np.zeros(n)
-    for label in labels:
-        values = tracks[label].to_numpy(dtype=np.float64)
-        bars.barh(rows, values, left=left, color=colours[label], height=0.8, edgecolor="none")
-        left += values
-    bars.set_yticks(rows, names, fontsize=8)
-    bars.set_ylim(n - 0.5, -0.5)
-    bars.set_xlim(0, 1)
-    bars.set_xlabel("probability (middle of track)")
-    bars.set_title("(a) ensemble genre probabilities", fontsize=10)
+    _draw_bars(bars, tracks, labels, colours)
 
     # (b) winning genre per window; (c) probability of the focus genre per window
     norm = Normalize(0.0, 1.0)
@@ -114,6 +111,10 @@ def plot_album(
     for i, number in enumerate(tracks["track"]):
         windows = timeline[timeline["track"] == number].sort_values("start_s")
         if windows.empty:
+            continue
+        if len(windows) == 1:
+            line.text(0.01, i, "one window: no timeline", transform=line.get_yaxis_transform(), va="center",
+                      fontsize=7, color="0.4")
             continue
         starts, ends = windows["start_s"].to_numpy(float), windows["end_s"].to_numpy(float)
         lo, hi = _cells(starts, ends)
@@ -136,6 +137,30 @@ def plot_album(
         ax.set_facecolor("#f2f2f2")
     colorbar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=heat, fraction=0.04, pad=0.01)
     colorbar.set_label(f"P({focus})")
+    return _finish(fig, labels, colours, path, title)
+
+
+def _draw_bars(bars, tracks: pd.DataFrame, labels: list[str], colours: dict) -> None:
+    """Panel (a): stacked probabilities of the middle of each track, one row per track."""
+    n = len(tracks)
+    rows = np.arange(n)
+    names = [f"{int(t):02d} {str(name)[:28]}" for t, name in zip(tracks["track"], tracks["title"])]
+    left = np.zeros(n)
+    for label in labels:
+        values = tracks[label].to_numpy(dtype=np.float64)
+        bars.barh(rows, values, left=left, color=colours[label], height=0.8, edgecolor="none")
+        left += values
+    bars.set_yticks(rows, names, fontsize=8)
+    bars.set_ylim(n - 0.5, -0.5)
+    bars.set_xlim(0, 1)
+    bars.set_xlabel("probability (middle of track)")
+    bars.set_title("(a) ensemble genre probabilities", fontsize=10)
+
+
+def _finish(fig, labels: list[str], colours: dict, path: Path, title: str) -> Path:
+    """Legend, title and margins; save."""
+    from matplotlib.patches import Patch
+
     handles = [Patch(color=colours[label], label=label) for label in labels]
     fig.legend(handles=handles, loc="lower center", ncol=min(len(labels), 10), fontsize=8, frameon=False)
     if title:

@@ -71,6 +71,18 @@ class DataConfig:
 
 @dataclass
 class FeatureConfig:
+    kind: str = option(
+        "handcrafted",
+        help="What a feature row is: 'handcrafted' (librosa descriptors), or the embedding of a network "
+        "pretrained on real music, 'musicnn-msd' or 'musicnn-mtt' (audio read at 16 kHz; classic models "
+        "on them are probes). See genrekit.features.kinds.",
+    )
+    embedding: str = option(
+        "penultimate",
+        help="musicnn kinds: 'penultimate' (200 values), 'taggram' (50 tag probabilities), 'max_pool' or "
+        "'mean_pool' (753 each), 'pools' (both), averaged over the 3 s patches of a clip or chunk.",
+    )
+    device: str = option("auto", help="musicnn kinds: 'auto' (CUDA when present), 'cpu', 'cuda' or 'cuda:N'.")
     n_mfcc: int = option(20, help="Number of MFCCs.")
     n_fft: int = option(2048, help="STFT window length in samples.")
     hop_length: int = option(512, help="STFT hop in samples.")

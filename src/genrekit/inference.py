@@ -35,8 +35,10 @@ Timelines
     ``timeline=True`` adds :attr:`Prediction.windows`: windows of ``window_seconds`` (default
     30 s) every ``hop_seconds`` (default half a window) over the signal, each predicted as the
     run predicts one clip (a feature model trained on 6 s clips scores a 30 s window as five 6 s
-    clips). The last window is aligned to the end of the signal so the whole signal is covered;
-    a signal shorter than a window is one window. A window the model cannot score (digital
+    clips). The last window is aligned to the end of the signal so the whole signal is covered,
+    unless it would add less than :data:`MIN_NEW_FRACTION` of a window of audio no other window
+    holds: the last full window then stretches to the end instead, so a signal shorter than a
+    window, or at most 10 % longer, is one window. A window the model cannot score (digital
     silence, for a network) gets NaN probabilities.
 """
 
@@ -52,9 +54,14 @@ import pandas as pd
 
 from genrekit.data.audio import audio_info, load_audio, prepare_array
 from genrekit.errors import AudioError, ConfigError, RunError
+from genrekit.features import kinds
 
 #: Default timeline window (s): GTZAN's clip length.
 DEFAULT_WINDOW_SECONDS = 30.0
+
+#: An end-aligned last window must bring at least this share of a window of new audio; a shorter
+#: tail stretches the last full window instead (a 30.013 s clip is one 30 s window, not two).
+MIN_NEW_FRACTION = 0.1
 
 #: Default length (s) of the part of a file a single prediction looks at: its middle.
 DEFAULT_MIDDLE_SECONDS = 30.0
@@ -156,7 +163,9 @@ def timeline_spans(duration: float, *, window_seconds: float, hop_seconds: float
     -------
     list of (start_s, end_s)
         Full windows from 0 every hop; if they leave the end uncovered, one more window ending at
-        the end of the signal. A signal shorter than a window gives ``[(0, duration)]``.
+        the end of the signal when that window adds at least ``MIN_NEW_FRACTION * window_seconds``
+        of audio, else the last full window is stretched to the end. So a signal shorter than
+        ``(1 + MIN_NEW_FRACTION) * window_seconds`` gives ``[(0, duration)]``.
     """
     if not window_seconds or window_seconds <= 0:
         raise ConfigError(f"window_seconds must be positive, got {window_seconds}")
@@ -167,8 +176,11 @@ def timeline_spans(duration: float, *, window_seconds: float, hop_seconds: float
         return [(0.0, float(duration))]
     count = 1 + int(math.floor((duration - window_seconds) / hop + 1e-9))
     spans = [(i * hop, i * hop + window_seconds) for i in range(count)]
-    if spans[-1][1] < duration - 1e-6:
+    tail = duration - spans[-1][1]
+    if tail >= MIN_NEW_FRACTION * window_seconds - 1e-9:
         spans.append((duration - window_seconds, float(duration)))
+    elif tail > 1e-6:
+        spans[-1] = (spans[-1][0], float(duration))
     return [(round(s, 6), round(e, 6)) for s, e in spans]
 
 
@@ -423,10 +435,11 @@ class FeaturePredictor(Predictor):
         self.estimator = model
         self.labels = list(model.labels)
         self.model = record.info.model
-        self.name = f"{record.info.model} ({record.info.input})"
+        kind = record.config.features.kind
+        self.name = f"{record.info.model} ({record.info.input if kind == kinds.HANDCRAFTED else kind})"
         self.family = record.info.family
         self.run_dir = Path(record.path)
-        self.sample_rate = int(data.sample_rate)
+        self.sample_rate = kinds.sample_rate(record.config.features, data)
         self.clip_seconds = data.clip_seconds
         self.chunk_seconds = data.chunk_seconds
         self.hop_seconds = data.hop_seconds
@@ -449,9 +462,7 @@ class FeaturePredictor(Predictor):
             or one per clip of ``clip_seconds`` when the segment is clearly longer than the clips
             the model was trained on.
         """
-        from genrekit.features.handcrafted import extract_chunked, warm_up
-
-        warm_up()
+        kinds.warm_up(self.features)
         sr = self.sample_rate
         seconds = len(y) / sr
         if self.chunk_seconds:
@@ -463,7 +474,7 @@ class FeaturePredictor(Predictor):
             chunk, hop = self.clip_seconds, None
         else:
             chunk, hop = None, None
-        frame = extract_chunked(y, sr=sr, cfg=self.features, chunk_seconds=chunk, hop_seconds=hop)
+        frame = kinds.extract_chunked(y, sr=sr, cfg=self.features, chunk_seconds=chunk, hop_seconds=hop)
         missing = [c for c in self.estimator.feature_columns if c not in frame.columns]
         if missing:
             raise RunError(f"{self.run_dir}: the run's feature settings do not yield the model's columns {missing[:5]}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -165,6 +166,7 @@ def run_main_job(
     -------
     JobResult
     """
+    from genrekit.data.splits import SplitWarning
     from genrekit.models import registry
     from genrekit.results import collect_results, to_markdown, write_results
     from genrekit.train import prepare_features, train
@@ -194,6 +196,7 @@ def run_main_job(
     say(f"genrekit run: {base.data.source}{' (quick)' if quick else ''}, split {base.data.split}{chunks}; "
         f"{len(plan)} runs: {', '.join(f'{m} [{s}]' for m, s in plan)}")
 
+    prepared = None
     if any((base.model.input or spec.default_input) == "features" for spec in specs):
         say("[1] dataset, split and features (cached after the first run)")
         t0 = time.perf_counter()
@@ -216,9 +219,15 @@ def run_main_job(
         cfg.data.split = kind
         if kind == LEAKY_SPLIT:
             cfg.name = f"{base.name}-leaky"
-        say(f"[{step}] {name} on {cfg.data.split} split{' (LEAKY comparison)' if kind == LEAKY_SPLIT else ''}")
+        # the split actually made ('artist' without known artists is 'random')
+        shown = prepared.split_kind if prepared is not None and kind == base.data.split else kind
+        say(f"[{step}] {name} on {shown} split{' (LEAKY comparison)' if kind == LEAKY_SPLIT else ''}")
         t0 = time.perf_counter()
-        run_dir = train(cfg, progress=progress)
+        with warnings.catch_warnings():
+            if prepared is not None:
+                # step [1] warned already; each model prepares the same split again
+                warnings.simplefilter("ignore", SplitWarning)
+            run_dir = train(cfg, progress=progress)
         run_dirs.append(run_dir)
         say(f"    {run_dir.name} [{time.perf_counter() - t0:.1f} s]")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import sys
 
 from genrekit import __version__
@@ -40,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 1 partial failure, 2 bad input)."""
+    import warnings
+
+    warnings.formatwarning = _format_warning
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -51,6 +55,50 @@ def main(argv: list[str] | None = None) -> int:
         print(f"genrekit {args.command}: interrupted; finished work is kept and the next run resumes it", file=sys.stderr)
         return 130
     return int(status or 0)
+
+
+_DEFAULT_FORMAT = __import__("warnings").formatwarning
+
+
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    """genrekit's own warnings as one line for a person (no source line); others as Python shows them."""
+    if "genrekit" in str(filename):
+        return f"genrekit: warning: {message}\n"
+    return _DEFAULT_FORMAT(message, category, filename, lineno, line)
+
+
+def positive_seconds(text: str) -> float:
+    """argparse type: a finite number of seconds above 0 (``--window``, ``--hop``)."""
+    value = _number(text, float)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text!r}")
+    return value
+
+
+def seconds_or_zero(text: str) -> float:
+    """argparse type: a finite number of seconds, 0 or more (``--middle 0`` means the whole file)."""
+    value = _number(text, float)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (whole file) or a number of seconds above 0, not {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of 1 or more (``--top``)."""
+    value = _number(text, int)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {text!r}")
+    return value
+
+
+def _number(text: str, kind):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a {'whole number' if kind is int else 'number'}: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be finite, not {text!r}")
+    return value
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:

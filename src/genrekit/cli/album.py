@@ -21,6 +21,7 @@ is then 1. The study calls for at least three runs of different families.
 
 
 def register(subparsers) -> None:
+    from genrekit.cli import positive_seconds
     from genrekit.cli.predict import add_model_arguments
 
     parser = subparsers.add_parser(
@@ -34,9 +35,11 @@ def register(subparsers) -> None:
     parser.add_argument("folder", metavar="DIR", help="folder of audio files")
     add_model_arguments(parser)
     parser.add_argument("--out", metavar="DIR", help="parent of the fresh output folder (default: outputs/album)")
-    parser.add_argument("--window", type=float, default=30.0, metavar="S", help="timeline window in seconds (default: %(default)s)")
-    parser.add_argument("--hop", type=float, default=15.0, metavar="S", help="timeline hop in seconds (default: %(default)s)")
-    parser.add_argument("--middle", type=float, default=30.0, metavar="S",
+    parser.add_argument("--window", type=positive_seconds, default=30.0, metavar="S",
+                        help="timeline window in seconds (default: %(default)s)")
+    parser.add_argument("--hop", type=positive_seconds, default=15.0, metavar="S",
+                        help="timeline hop in seconds (default: %(default)s)")
+    parser.add_argument("--middle", type=positive_seconds, default=30.0, metavar="S",
                         help="a track's genre comes from its middle S seconds (default: %(default)s)")
     parser.add_argument("--genre", metavar="GENRE", help="the genre the summary asks about (default: the most frequent)")
     parser.add_argument("--recursive", action="store_true", help="include audio files in sub-folders")

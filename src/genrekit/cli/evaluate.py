@@ -30,7 +30,8 @@ def register(subparsers) -> None:
     )
     parser.add_argument("runs", nargs="+", metavar="RUN", help="run folder (path, or name under the runs folder)")
     parser.add_argument("--split", choices=("test", "valid"), default="test", help="split to score (default: %(default)s)")
-    parser.add_argument("--runs-dir", metavar="DIR", help="where run names are looked up (default: models/runs)")
+    parser.add_argument("--runs-dir", "--runs", dest="runs_dir", metavar="DIR",
+                        help="where run names are looked up (default: models/runs)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
     parser.add_argument("--ensemble", action="store_true",
                         help="score the runs together as one soft-voting ensemble on the tracks they share (same "

@@ -8,10 +8,12 @@ import sys
 
 _EPILOG = """\
 examples:
+  genrekit predict song.mp3                      # zero-shot musicnn model: no training needed
   genrekit predict song.mp3 --run models/runs/20250101-120000-xgboost-xgboost-gtzan
   genrekit predict *.flac --run RUN_A --run RUN_B --run RUN_C --top 5
   genrekit predict long-mix.ogg --run RUN --timeline --window 30 --hop 15
   genrekit predict song.wav --run RUN --json > song.json
+  genrekit predict ~/Music/album --run RUN                 # every audio file inside, sub-folders too
 
 Each model reads the audio as its run recorded (sample rate, features or chunks), so any format,
 length, channel count or sample rate works. Several --run options vote softly (mean probability,
@@ -21,6 +23,8 @@ status is then 1.
 
 
 def register(subparsers) -> None:
+    from genrekit.cli import positive_int, positive_seconds, seconds_or_zero
+
     parser = subparsers.add_parser(
         "predict",
         help="top genres of audio files from saved runs (several runs: soft-voting ensemble)",
@@ -29,25 +33,32 @@ def register(subparsers) -> None:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="audio files (wav, flac, mp3, ogg, ...)")
+    parser.add_argument("files", nargs="+", metavar="FILE",
+                        help="audio files (wav, flac, mp3, ogg, ...), or folders: every audio file inside, sorted, "
+                        "sub-folders included")
     add_model_arguments(parser)
-    parser.add_argument("--top", type=int, default=3, metavar="K", help="genres shown per file (default: %(default)s)")
-    parser.add_argument("--middle", type=float, default=30.0, metavar="S",
+    parser.add_argument("--top", type=positive_int, default=3, metavar="K", help="genres shown per file (default: %(default)s)")
+    parser.add_argument("--middle", type=seconds_or_zero, default=30.0, metavar="S",
                         help="classify the middle S seconds of each file; 0 for the whole file (default: %(default)s)")
     parser.add_argument("--timeline", action="store_true", help="also classify windows over the whole file")
-    parser.add_argument("--window", type=float, default=30.0, metavar="S", help="timeline window in seconds (default: %(default)s)")
-    parser.add_argument("--hop", type=float, default=None, metavar="S", help="timeline hop in seconds (default: half a window)")
+    parser.add_argument("--window", type=positive_seconds, default=30.0, metavar="S",
+                        help="timeline window in seconds (default: %(default)s)")
+    parser.add_argument("--hop", type=positive_seconds, default=None, metavar="S",
+                        help="timeline hop in seconds (default: half a window)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     parser.set_defaults(func=run_predict)
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     """--run (repeatable), --weights and --runs-dir, shared with ``genrekit album``."""
-    parser.add_argument("--run", dest="runs", action="append", required=True, metavar="RUN",
-                        help="run folder (path, or name under the runs folder); repeat for an ensemble")
+    parser.add_argument("--run", dest="runs", action="append", metavar="RUN",
+                        help="run folder (path, or name under the runs folder); repeat for an ensemble. Without "
+                        "--run: the zero-shot musicnn model (networks trained on real music, their tags mapped to "
+                        "GTZAN's ten genres; weights fetched with pip on first use)")
     parser.add_argument("--weights", nargs="+", type=float, metavar="W",
                         help="one weight per --run for the soft vote (default: equal)")
-    parser.add_argument("--runs-dir", metavar="DIR", help="where run names are looked up (default: models/runs)")
+    parser.add_argument("--runs-dir", "--runs", dest="runs_dir", metavar="DIR",
+                        help="where run names are looked up (default: models/runs)")
 
 
 def load_model(args: argparse.Namespace):
@@ -56,6 +67,12 @@ def load_model(args: argparse.Namespace):
     from genrekit.errors import ConfigError
     from genrekit.inference import Ensemble, load_predictor
 
+    if not args.runs:
+        from genrekit.models.zeroshot import default_run
+
+        print(f"genrekit {args.command}: no --run given: using the zero-shot musicnn model (tags of CNNs trained on "
+              "real music, mapped to GTZAN's ten genres; see 'genrekit pretrained --help')", file=sys.stderr)
+        args.runs = [str(default_run())]
     if args.weights is not None and len(args.weights) != len(args.runs):
         raise ConfigError(f"{len(args.runs)} --run options but {len(args.weights)} --weights")
     members = [load_predictor(resolve_run(run, args.runs_dir)) for run in args.runs]
@@ -69,9 +86,12 @@ def run_predict(args: argparse.Namespace) -> int:
 
     predictor = load_model(args)
     middle = args.middle if args.middle and args.middle > 0 else None
+    inputs = audio_inputs(args.files)
     results, failed = [], 0
-    for name in args.files:
+    for name, problem in inputs:
         try:
+            if problem is not None:
+                raise AudioError(name, problem)
             prediction = predictor.predict_file(name, timeline=args.timeline, middle_seconds=middle,
                                                 window_seconds=args.window, hop_seconds=args.hop)
         except AudioError as exc:
@@ -86,8 +106,35 @@ def run_predict(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"model": predictor.name, "files": results}, indent=2))
     elif failed:
-        print(f"{failed} of {len(args.files)} files could not be predicted", file=sys.stderr)
+        print(f"{failed} of {len(inputs)} files could not be predicted", file=sys.stderr)
     return 1 if failed else 0
+
+
+def audio_inputs(names) -> list[tuple[str, str | None]]:
+    """Expand the FILE arguments: a folder stands for every audio file inside it, sub-folders included.
+
+    Returns
+    -------
+    list of (name, problem)
+        In argument order, a folder's files sorted by their path below it, each with ``problem``
+        None; a folder without audio files is kept, with the reason it cannot be predicted.
+        Anything that is not a folder is kept as given (a missing file is reported when read).
+    """
+    from pathlib import Path
+
+    from genrekit.album import list_audio_files
+
+    inputs = []
+    for name in names:
+        folder = Path(name).expanduser()
+        if not folder.is_dir():
+            inputs.append((name, None))
+            continue
+        found = list_audio_files(folder, recursive=True)
+        inputs += [(str(path), None) for path in found]
+        if not found:
+            inputs.append((name, "a folder without audio files"))
+    return inputs
 
 
 def _text(name: str, prediction, *, top: int, timeline: bool) -> str:

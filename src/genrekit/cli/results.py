@@ -15,7 +15,7 @@ def register(subparsers) -> None:
         epilog="examples:\n  genrekit results\n  genrekit results --runs models/runs --out outputs/results",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--runs", metavar="DIR", help="folder of run folders (default: models/runs)")
+    parser.add_argument("--runs", "--runs-dir", dest="runs", metavar="DIR", help="folder of run folders (default: models/runs)")
     parser.add_argument("--out", metavar="DIR", help="where results.md and results.csv go (default: the runs folder)")
     parser.add_argument("--no-write", dest="write", action="store_false", help="only print the table")
     parser.set_defaults(func=run_results)

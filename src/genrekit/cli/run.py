@@ -35,7 +35,7 @@ def register(subparsers) -> None:
     parser.add_argument("--split", metavar="KIND", help="auto, random, artist, filtered or official (default: auto)")
     parser.add_argument("--chunk-seconds", type=float, metavar="S", help="train on S-second chunks, score per track")
     parser.add_argument("--with-leaky", action="store_true", help="also train under the LEAKY chunk split for comparison (all runs then use 3 s chunks, 1 s with --quick)")
-    parser.add_argument("--runs", metavar="DIR", help="where run folders go (default: models/runs)")
+    parser.add_argument("--runs", "--runs-dir", dest="runs", metavar="DIR", help="where run folders go (default: models/runs)")
     parser.add_argument("--out", metavar="DIR", help="also write this job's results.md / results.csv here")
     add_config_arguments(parser)
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")

@@ -42,7 +42,8 @@ def register(subparsers) -> None:
     build.add_argument("--run", dest="runs", action="append", default=[], metavar="RUN",
                        help="run folder to serve (path, or name under the runs folder); repeat for a soft-voting "
                             "ensemble; 'hf:ORG/NAME' is downloaded by the Space instead of copied")
-    build.add_argument("--runs-dir", metavar="DIR", help="where run names are looked up (default: models/runs)")
+    build.add_argument("--runs-dir", "--runs", dest="runs_dir", metavar="DIR",
+                       help="where run names are looked up (default: models/runs)")
     build.add_argument("--overwrite", action="store_true", help="replace OUT if it holds an earlier Space bundle")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=run_build)

@@ -50,7 +50,8 @@ def add_shortcut_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", "-d", metavar="SOURCE", help="dataset: synthetic, gtzan:PATH, fma-small:PATH, folder:PATH, hf:NAME or PATH (data.source)")
     parser.add_argument("--split", metavar="KIND", help="auto, random, artist, filtered, official or leaky-chunks (data.split)")
     parser.add_argument("--chunk-seconds", type=float, metavar="S", help="cut clips into chunks of S seconds (data.chunk_seconds)")
-    parser.add_argument("--runs", metavar="DIR", help="where run folders go (runs_dir; default: models/runs)")
+    parser.add_argument("--runs", "--runs-dir", dest="runs", metavar="DIR",
+                        help="where run folders go (runs_dir; default: models/runs)")
 
 
 def config_from_args(args: argparse.Namespace):

@@ -9,6 +9,7 @@ track (never per chunk), per artist when artists are known, and may be read from
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +22,16 @@ from genrekit.errors import ConfigError, DatasetError
 SPLIT_KINDS: dict[str, str] = {
     "auto": "official if the dataset has one (FMA), else artist-grouped if artists are known, else random",
     "random": "random per track, stratified by genre (leaks artists if the dataset repeats them)",
-    "artist": "stratified by genre, and no artist appears on two sides",
+    "artist": "stratified by genre, and no artist appears on two sides (a random split, recorded as 'random', "
+              "when no artist is known)",
     "filtered": "GTZAN fault-filtered split of Kereliuk, Sturm & Larsen (2015): faulty clips removed, artists disjoint",
     "official": "the dataset's own split (FMA's set/split column)",
     "leaky-chunks": "LEAKY, for comparison only: chunks of one track land on different sides",
 }
+
+class SplitWarning(UserWarning):
+    """A split other than the one asked for was made (and is recorded as what it is)."""
+
 
 #: File names of the fault-filtered GTZAN split lists, per side.
 FILTERED_FILES = {"train": "train_filtered.txt", "valid": "valid_filtered.txt", "test": "test_filtered.txt"}
@@ -39,7 +45,8 @@ _RESTARTS = 8
 _FILTERED_SOURCE = (
     "the lists train_filtered.txt, valid_filtered.txt and test_filtered.txt are in the gtzan/ folder of "
     "github.com/coreyker/dnn-mgr (Kereliuk, Sturm & Larsen, 'Deep learning and music adversaries', "
-    "IEEE TMM 2015); set data.split_dir (or --split-dir) to the folder holding them"
+    "IEEE TMM 2015); point data.split_dir at the folder holding them (--set data.split_dir=DIR with genrekit "
+    "run, train or experiment; --split-dir DIR with genrekit data info)"
 )
 
 
@@ -74,8 +81,10 @@ def assign_splits(
     -------
     TrackIndex
         A new index with ``split`` in {'train', 'valid', 'test'} for every track and
-        ``split_kind`` set to the kind used ('auto' resolved). 'filtered' and 'official' drop
-        tracks they do not place, and say how many in ``notes``.
+        ``split_kind`` set to the kind actually made: 'auto' resolved, and 'artist' becomes
+        'random' (with a warning and a note) when no track has a known artist, since every track
+        is then its own group. 'filtered' and 'official' drop tracks they do not place, and say
+        how many in ``notes``.
 
     Raises
     ------
@@ -96,6 +105,13 @@ def assign_splits(
     if kind == "auto":
         kind = _auto_kind(tracks)
         notes.append(f"split kind 'auto' chose '{kind}'")
+    elif kind == "artist" and not _known_artists(tracks).any():
+        # every track would be its own group: that is a random split, and results must say so
+        message = (f"{index.name}: artist split asked for, but no track has a known artist; made a random split "
+                   "per track instead (recorded as 'random')")
+        warnings.warn(message, SplitWarning, stacklevel=2)
+        notes.append(message)
+        kind = "random"
     rng = np.random.default_rng(seed)
     fractions = (1.0 - valid_fraction - test_fraction, valid_fraction, test_fraction)
 
@@ -116,7 +132,7 @@ def assign_splits(
         genres = tracks["genre"].to_numpy()
         split = _grouped_stratified(genres, groups, fractions, rng)
         tracks["split"] = _train_every_genre(genres, groups, split, notes)
-        known = int(tracks["artist"].notna().sum())
+        known = int(_known_artists(tracks).sum())
         notes.append(f"artist split: {known:,} of {len(tracks):,} tracks have a known artist; "
                      "each track of unknown artist is its own group")
     elif kind == "filtered":
@@ -139,18 +155,27 @@ def _auto_kind(tracks: pd.DataFrame) -> str:
         return "official"
     # "most": with few artists known, the unknown-artist singletons dominate and the split is
     # effectively random anyway, but labelled as if it were artist-safe
-    if tracks["artist"].notna().mean() >= 0.5:
+    if _known_artists(tracks).mean() >= 0.5:
         return "artist"
     return "random"
 
 
+def _artist_names(tracks: pd.DataFrame) -> list[str]:
+    """The normalised artist name of every track; '' when unknown (missing, blank)."""
+    # a plain list, not Series.map: pandas 3 infers a string dtype and turns the None back into NaN
+    artists = tracks["artist"].astype(object)
+    return [" ".join(str(artist).casefold().split()) if pd.notna(artist) else "" for artist in artists]
+
+
+def _known_artists(tracks: pd.DataFrame) -> np.ndarray:
+    """True for tracks whose artist is known (not missing, not blank)."""
+    return np.array([bool(name) for name in _artist_names(tracks)], dtype=bool)
+
+
 def _artist_groups(tracks: pd.DataFrame) -> np.ndarray:
     """One group id per track: the normalised artist name, or the track's own id when unknown."""
-    # a plain list, not Series.map: pandas 3 infers a string dtype and turns the None back into NaN
-    groups = []
-    for artist, track_id in zip(tracks["artist"].astype(object), tracks["track_id"]):
-        name = " ".join(str(artist).casefold().split()) if pd.notna(artist) else ""
-        groups.append(f"artist:{name}" if name else f"track:{track_id}")
+    names = _artist_names(tracks)
+    groups = [f"artist:{name}" if name else f"track:{track_id}" for name, track_id in zip(names, tracks["track_id"])]
     return np.array(groups, dtype=object)
 
 

@@ -43,7 +43,7 @@ from genrekit.config import DataConfig, FeatureConfig
 from genrekit.data.audio import load_audio
 from genrekit.data.index import SPLITS, Problem, TrackIndex
 from genrekit.errors import AudioError, ConfigError
-from genrekit.features.handcrafted import FEATURE_VERSION, MIN_SECONDS, check_chunking, extract_chunked, feature_names, warm_up
+from genrekit.features import kinds
 
 KEY_FILE = "key.json"
 PARTS_DIR = "parts"
@@ -66,7 +66,7 @@ class FeatureSet:
         Columns ``track_id, chunk, start_s, genre, artist, split`` then :attr:`feature_columns`;
         tracks in index order, chunks in time order.
     feature_columns : list of str
-        :func:`~genrekit.features.handcrafted.feature_names` of the feature settings.
+        :func:`~genrekit.features.kinds.feature_names` of the feature settings.
     problems : list of Problem
         Tracks of the index that could not be used (path and reason), from this run or the cache.
     cache_dir : Path
@@ -111,18 +111,22 @@ def cache_spec(dataset: str, *, data: DataConfig, features: FeatureConfig) -> di
     """
     chunk = None if data.chunk_seconds is None else float(data.chunk_seconds)
     hop = None if chunk is None else float(data.hop_seconds or chunk)
-    settings = asdict(features)
-    settings.pop("workers", None)
-    settings.pop("scheduler", None)
+    if kinds.is_embedding(features):
+        # the hand-crafted settings do not change an embedding, and the kind is in the version
+        settings = {"kind": features.kind, "embedding": features.embedding}
+    else:
+        settings = asdict(features)
+        for unused in ("workers", "scheduler", "kind", "embedding", "device"):
+            settings.pop(unused, None)
     return {
         "dataset": dataset,
-        "sample_rate": int(data.sample_rate),
+        "sample_rate": kinds.sample_rate(features, data),
         "clip_seconds": None if data.clip_seconds is None else float(data.clip_seconds),
         "chunk_seconds": chunk,
         "hop_seconds": hop,
-        "min_seconds": MIN_SECONDS,
+        "min_seconds": kinds.min_seconds(features),
         "features": settings,
-        "feature_version": FEATURE_VERSION,
+        "feature_version": kinds.version(features),
     }
 
 
@@ -154,7 +158,8 @@ def extract_dataset(
 
     Each track is read with :func:`~genrekit.data.audio.load_audio` (``data.sample_rate``, the
     middle ``data.clip_seconds``) and cut into ``data.chunk_seconds`` chunks (hop
-    ``data.hop_seconds``) by :func:`~genrekit.features.handcrafted.extract_chunked`.
+    ``data.hop_seconds``) by :func:`~genrekit.features.kinds.extract_chunked` (hand-crafted
+    features or a musicnn embedding, as ``features.kind`` says).
 
     Parameters
     ----------
@@ -190,8 +195,8 @@ def extract_dataset(
     """
     if part_size < 1:
         raise ValueError(f"part_size must be at least 1, got {part_size}")
-    check_chunking(data.chunk_seconds, data.hop_seconds)  # once, not as a problem per track
-    columns = feature_names(features)
+    kinds.check_chunking(features, data.chunk_seconds, data.hop_seconds)  # once, not as a problem per track
+    columns = kinds.feature_names(features)
     cache = _Cache(cache_dir_for(index.name, data=data, features=features, cache_root=cache_root))
     cache.open(cache_spec(index.name, data=data, features=features))
 
@@ -253,14 +258,15 @@ def extract_dataset(
 
 def _extract_one(path: str, *, data: DataConfig, features: FeatureConfig) -> pd.DataFrame:
     """Decode one file and extract its chunk features (runs in a worker)."""
-    y = load_audio(path, sr=data.sample_rate, middle=data.clip_seconds, min_duration=MIN_SECONDS)
-    return extract_chunked(y, sr=data.sample_rate, cfg=features, chunk_seconds=data.chunk_seconds, hop_seconds=data.hop_seconds)
+    sr = kinds.sample_rate(features, data)
+    y = load_audio(path, sr=sr, middle=data.clip_seconds, min_duration=kinds.min_seconds(features))
+    return kinds.extract_chunked(y, sr=sr, cfg=features, chunk_seconds=data.chunk_seconds, hop_seconds=data.hop_seconds)
 
 
 def _work(task: tuple) -> tuple:
     """One track -> (track_id, path, size, mtime_ns, rows or None, reason or None, persistent)."""
     track_id, path, size, mtime_ns, data, features = task
-    warm_up()  # once per process: a no-op in a warmed pool, the first task on a Dask worker
+    kinds.warm_up(features)  # once per process: a no-op in a warmed pool, the first task on a Dask worker
     try:
         rows = _extract_one(path, data=data, features=features)
     except AudioError as exc:
@@ -272,7 +278,7 @@ def _work(task: tuple) -> tuple:
     return track_id, path, size, mtime_ns, rows, None, False
 
 
-def _start_worker() -> None:
+def _start_worker(features: FeatureConfig) -> None:
     """Initialise a pool worker: one BLAS/OpenMP thread, librosa and numba warmed up.
 
     Each worker would otherwise start as many BLAS threads as there are cores, so N workers
@@ -284,7 +290,7 @@ def _start_worker() -> None:
 
     global _THREAD_LIMITS
     _THREAD_LIMITS = threadpool_limits(limits=1)  # kept referenced for the worker's lifetime
-    warm_up()
+    kinds.warm_up(features)
 
 
 _THREAD_LIMITS = None
@@ -306,12 +312,12 @@ def _run(todo: pd.DataFrame, *, data: DataConfig, features: FeatureConfig, worke
         with dask_client(scheduler) as client:
             yield from map_as_completed(client, _work, tasks, on_lost=_lost)
         return
-    warm_up()  # forked workers inherit the compiled code instead of compiling it again
+    kinds.warm_up(features)  # forked workers inherit the compiled code instead of compiling it again
     if workers <= 1:
         for task in tasks:
             yield _work(task)
         return
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(features,))
     try:
         pending = set()
         queue = iter(tasks)
@@ -337,6 +343,10 @@ def _resolve_workers(workers: int | None, features: FeatureConfig, n_tasks: int)
         raise ConfigError(f"workers must be >= 0 (0 = one per CPU core), got {n}")
     if n == 0:
         n = os.cpu_count() or 1
+    if kinds.is_embedding(features):
+        # the network uses every core (or the GPU) itself; forking after torch starts its
+        # thread pool can also hang the workers
+        return 1
     return max(1, min(n, n_tasks))
 
 

@@ -76,7 +76,9 @@ class ClassicModel:
     (XGBoost's best iteration, the SVM temperature); the weights are per row, or None;
     ``defaults`` are the grid values used when the search is switched off;
     ``export(fitted, extra, X, y)`` turns it into :class:`Exported`; ``restore(exported)`` returns
-    ``proba(X) -> (n, n_fit_classes)``.
+    ``proba(X) -> (n, n_fit_classes)``. ``features`` fixes fields of the feature config the model
+    needs (the zero-shot model reads musicnn tag probabilities); with ``needs_names`` the builder
+    also receives ``labels`` (of the classes it is fitted on) and ``feature_columns``.
     """
 
     name: str
@@ -88,6 +90,8 @@ class ClassicModel:
     export: Callable[..., Exported]
     restore: Callable[[Exported], Callable[[np.ndarray], np.ndarray]]
     fit: Callable[..., tuple[Any, dict]] | None = None
+    features: dict[str, Any] | None = None
+    needs_names: bool = False
 
 
 CLASSIC_MODELS: dict[str, ClassicModel] = {}
@@ -744,7 +748,8 @@ def fit_classic(
     started = time.perf_counter()
     for candidate in tqdm(candidates, desc=f"{name} search", unit="fit", disable=not progress or len(candidates) < 2):
         t0 = time.perf_counter()
-        estimator = model.build(num_classes=len(class_ids), params=dict(candidate), seed=seed)
+        names = {"labels": [labels[i] for i in class_ids], "feature_columns": feature_columns} if model.needs_names else {}
+        estimator = model.build(num_classes=len(class_ids), params=dict(candidate), seed=seed, **names)
         fitted, extra = fit(estimator, train.X, y_fit, X_valid_fit, y_valid_fit, seed, sample_weight=sample_weight, valid_weight=valid_weight)
         predictor = ClassicPredictor(
             model=name,
@@ -839,6 +844,7 @@ def train_classic(config, *, progress: bool = True) -> Path:
     model_input = config.model.input or spec.default_input
     if model_input not in spec.inputs:
         raise ConfigError(f"model {spec.name!r} takes inputs {spec.inputs}, not {model_input!r}")
+    config = configured(config)
     data = prepare_features(config, progress=progress)
     train_part, valid_part, test_part = (data.split(s) for s in ("train", "valid", "test"))
     if len(test_part) == 0:
@@ -921,7 +927,22 @@ def train_classic(config, *, progress: bool = True) -> Path:
     return run_dir
 
 
+def configured(config):
+    """``config`` with the feature settings its classic model requires (a copy when they differ)."""
+    import dataclasses
+
+    required = CLASSIC_MODELS[config.model.name].features if config.model.name in CLASSIC_MODELS else None
+    if not required or all(getattr(config.features, k) == v for k, v in required.items()):
+        return config
+    return dataclasses.replace(config, features=dataclasses.replace(config.features, **required))
+
+
+def register_classic(model: ClassicModel) -> None:
+    """Add a classic model to the registry (training, loading, ``--list-models``)."""
+    CLASSIC_MODELS[model.name] = model
+    register_model(ModelSpec(model.name, "classic", ("features",), model.build, model.description))
+
+
 for _model in _SPECS:
-    CLASSIC_MODELS[_model.name] = _model
-    register_model(ModelSpec(_model.name, "classic", ("features",), _model.build, _model.description))
+    register_classic(_model)
 register_family(Family("classic", train=train_classic, load=load_classic))

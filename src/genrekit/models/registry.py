@@ -19,6 +19,7 @@ from genrekit.errors import ConfigError
 # `genrekit --help` does not import torch.
 _PROVIDERS = [
     "genrekit.models.classic",
+    "genrekit.models.zeroshot",
     "genrekit.models.torch_family",
     "genrekit.models.wavenet",
     "genrekit.models.hf",
