@@ -193,6 +193,7 @@ def test_run_main_job(trained, tmp_path):
     result = run_main_job(
         config=DEBUG,
         models="logreg,xgboost",
+        features="handcrafted",
         with_leaky=True,
         chunk_seconds=CHUNK,
         runs_dir=tmp_path / "job-runs",
@@ -224,9 +225,15 @@ def test_list_models_and_config_commands(capsys, tmp_path):
     assert main(["config", str(tmp_path / "missing.toml")]) == 2
 
 
-@pytest.mark.parametrize("name", ["debug", "xgboost", "logreg", "leaky-chunks", "xgboost-chunks", "gtzan-filtered", "fma-medium-xgboost"])
+@pytest.mark.parametrize("name", ["debug", "xgboost", "logreg", "leaky-chunks", "xgboost-chunks", "gtzan-filtered", "fma-medium-xgboost",
+                                  "gtzan-filtered-musicnn-logreg", "gtzan-filtered-musicnn-xgboost",
+                                  "gtzan-filtered-musicnn-zeroshot", "fma-small-musicnn-logreg"])
 def test_shipped_configs_load(name):
     from genrekit.config import load_config
+    from genrekit.features import kinds
+    from genrekit.models.registry import get_model
 
     config = load_config(CONFIGS / f"{name}.toml")
-    assert config.model.name in {"logreg", "xgboost"}
+    assert get_model(config.model.name).family == "classic"
+    kinds.check(config.features)
+    assert ("musicnn" in name) == (config.features.kind != "handcrafted" or config.model.name == "musicnn-zeroshot")

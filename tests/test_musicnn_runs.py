@@ -148,3 +148,13 @@ def test_predict_without_a_run_uses_the_zero_shot_model(musicnn_weights, real_au
     assert out["model"].startswith("musicnn-zeroshot")
     assert out["files"][0]["top"][0]["genre"] == "classical"
     assert "too short for musicnn" in out["files"][1]["error"]
+
+
+def test_main_job_puts_probe_rows_next_to_handcrafted_ones(musicnn_weights, tiny_synth, tmp_path):
+    from genrekit.pipeline import run_main_job
+
+    result = run_main_job(data=f"gtzan:{tiny_synth}", models="logreg", features="handcrafted,musicnn-msd",
+                          split="random", overrides=["data.clip_seconds=6.0"], runs_dir=tmp_path, progress=False, echo=None)
+    assert sorted(result.table["input"]) == ["features", "musicnn-msd embedding"]
+    assert set(result.table["model"]) == {"logreg"} and set(result.table["split_kind"]) == {"random"}
+    assert "musicnn-msd embedding" in result.markdown

@@ -350,13 +350,14 @@ def test_main_job_on_a_folder_without_artists_reports_a_random_split(tmp_path):
     lines = []
     with pytest.warns(SplitWarning) as caught:
         result = run_main_job(
-            data=f"folder:{tmp_path / 'music'}", split="artist", models="logreg,xgboost", runs_dir=tmp_path / "runs",
+            data=f"folder:{tmp_path / 'music'}", split="artist", models="logreg,xgboost", features="handcrafted",
+            runs_dir=tmp_path / "runs",
             overrides=["features.chroma_cqt=false", "features.tempo=false", "train.search=false"],
             progress=False, echo=lines.append,
         )
     assert len([w for w in caught if issubclass(w.category, SplitWarning)]) == 1
     assert result.table["split_kind"].tolist() == ["random", "random"]
-    assert any(line.startswith("[2] logreg on random split") for line in lines)
+    assert any(line.startswith("[2] logreg on handcrafted [random]") for line in lines)
     for run in result.runs:
         assert "split kind: random" in (run / "report.txt").read_text()
 

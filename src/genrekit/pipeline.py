@@ -24,6 +24,10 @@ from genrekit.evaluate import LEAKY_SPLIT
 #: Models trained when none are named.
 DEFAULT_MODELS = ("logreg", "xgboost")
 
+#: Feature kinds the feature-based models are trained on, side by side: the hand-crafted set and
+#: the embedding of MSD_musicnn, a CNN trained on real music (a probe of it).
+DEFAULT_FEATURES = ("handcrafted", "musicnn-msd")
+
 #: Size of the synthetic set under ``quick`` (clips per genre, seconds per clip). Forty clips
 #: give four artists per genre (one per ten clips), enough to hold out whole artists.
 QUICK_SYNTHETIC = (40, 5.0)
@@ -118,6 +122,7 @@ def run_main_job(
     data: str | None = None,
     quick: bool = False,
     models: Sequence[str] | str = DEFAULT_MODELS,
+    features: Sequence[str] | str = DEFAULT_FEATURES,
     split: str | None = None,
     chunk_seconds: float | None = None,
     with_leaky: bool = False,
@@ -139,6 +144,10 @@ def run_main_job(
         :data:`QUICK_SYNTHETIC`), or 20 tracks per genre of a real dataset.
     models : sequence of str or str
         Registered model names, or one comma-separated string.
+    features : sequence of str or str
+        Feature kinds (``features.kind``) every feature-based model is trained on, one run each
+        (default: hand-crafted features and the MSD_musicnn embedding); networks on spectrograms
+        or waveforms, and models that fix their own features (``musicnn-zeroshot``), run once.
     split : str, optional
         Split kind (default: the config's, 'auto': artist-grouped when artists are known).
     chunk_seconds : float, optional
@@ -178,6 +187,7 @@ def run_main_job(
     if not names:
         raise ConfigError("no models to train; e.g. --models logreg,xgboost")
     specs = [registry.get_model(n) for n in names]  # fails early on a typo
+    feature_kinds = _names(features) or [None]
     base = job_config(
         data=data,
         quick=quick,
@@ -189,39 +199,46 @@ def run_main_job(
         runs_dir=runs_dir,
     )
     runs_root = Path(base.runs_dir) if base.runs_dir else paths.runs_dir()
-    plan = [(spec.name, base.data.split) for spec in specs]
-    if with_leaky:
-        plan += [(spec.name, LEAKY_SPLIT) for spec in specs]
+    plan = []  # (model, split kind, feature kind or None)
+    for split_kind in [base.data.split] + ([LEAKY_SPLIT] if with_leaky else []):
+        for spec in specs:
+            per_kind = _uses_feature_kinds(spec, base)
+            plan += [(spec.name, split_kind, kind) for kind in (feature_kinds if per_kind else [None])]
     chunks = f", chunks of {base.data.chunk_seconds:g} s" if base.data.chunk_seconds else ""
     say(f"genrekit run: {base.data.source}{' (quick)' if quick else ''}, split {base.data.split}{chunks}; "
-        f"{len(plan)} runs: {', '.join(f'{m} [{s}]' for m, s in plan)}")
+        f"{len(plan)} runs: {', '.join(_describe(m, s, k) for m, s, k in plan)}")
 
     prepared = None
-    if any((base.model.input or spec.default_input) == "features" for spec in specs):
-        say("[1] dataset, split and features (cached after the first run)")
+    kinds_needed = list(dict.fromkeys(k for _, _, k in plan if k is not None))
+    for kind in kinds_needed:
+        say(f"[1] dataset, split and {kind} features (cached after the first run)")
         t0 = time.perf_counter()
-        prepared = prepare_features(base, progress=progress)
+        cfg = copy.deepcopy(base)
+        cfg.features.kind = kind
+        prepared = prepare_features(cfg, progress=progress)
         counts = prepared.counts()
         say(
-            f"    {prepared.dataset}: {len(prepared.labels)} genres, {len(prepared.feature_columns)} features, "
+            f"    {prepared.dataset}: {len(prepared.labels)} genres, {len(prepared.feature_columns)} {kind} features, "
             f"tracks train/valid/test {counts['train']}/{counts['valid']}/{counts['test']} "
             f"({prepared.split_kind} split), {len(prepared.frame)} rows, {len(prepared.problems)} files skipped "
             f"[{time.perf_counter() - t0:.1f} s]"
         )
 
     run_dirs = []
-    for step, (name, kind) in enumerate(plan, start=2):
+    for step, (name, kind, feature_kind) in enumerate(plan, start=2):
         cfg = copy.deepcopy(base)
         # Hyper-parameters in the config belong to the model it names; the others keep their defaults.
         if name != base.model.name:
             cfg.model.params = {}
         cfg.model.name = name
         cfg.data.split = kind
+        if feature_kind is not None:
+            cfg.features.kind = feature_kind
         if kind == LEAKY_SPLIT:
             cfg.name = f"{base.name}-leaky"
         # the split actually made ('artist' without known artists is 'random')
         shown = prepared.split_kind if prepared is not None and kind == base.data.split else kind
-        say(f"[{step}] {name} on {shown} split{' (LEAKY comparison)' if kind == LEAKY_SPLIT else ''}")
+        say(f"[{step}] {_describe(name, shown, feature_kind)}{' (LEAKY comparison)' if kind == LEAKY_SPLIT else ''}")
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             if prepared is not None:
@@ -242,3 +259,23 @@ def run_main_job(
     say(markdown.rstrip("\n"))
     say(f"\n{len(run_dirs)} runs in {seconds:.0f} s; all runs: {runs_root / 'results.md'}")
     return JobResult(table=table, markdown=markdown, runs=run_dirs, files=files, seconds=seconds)
+
+
+def _names(value: Sequence[str] | str) -> list[str]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [str(v).strip() for v in items if str(v).strip()]
+
+
+def _uses_feature_kinds(spec, base: ExperimentConfig) -> bool:
+    """Whether a model is trained once per feature kind: feature models that do not fix their own."""
+    from genrekit.models.classic import CLASSIC_MODELS
+
+    if (base.model.input or spec.default_input) != "features" or "features" not in spec.inputs:
+        return False
+    fixed = CLASSIC_MODELS.get(spec.name)
+    return not (fixed is not None and fixed.features)
+
+
+def _describe(model: str, split_kind: str, feature_kind: str | None) -> str:
+    on = f" on {feature_kind}" if feature_kind else ""
+    return f"{model}{on} [{split_kind}]"

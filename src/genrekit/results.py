@@ -89,7 +89,7 @@ def collect_results(runs_root: str | Path | None = None) -> pd.DataFrame:
                 "dataset": info.dataset,
                 "split_kind": split_label(kind),
                 "model": info.model,
-                "input": info.input,
+                "input": _input_label(record),
                 "unit": record.metrics.get("unit") or info.unit,
                 "accuracy": float(test["accuracy"]),
                 "macro_f1": float(test.get("macro_f1", math.nan)),
@@ -109,6 +109,14 @@ def collect_results(runs_root: str | Path | None = None) -> pd.DataFrame:
         ).reset_index(drop=True)
     table.attrs["skipped"] = skipped
     return table
+
+
+def _input_label(record) -> str:
+    """'features' for hand-crafted ones; the kind for embeddings ('musicnn-msd embedding', 'musicnn tags')."""
+    features = record.config.features
+    if record.info.input != "features" or features.kind == "handcrafted":
+        return record.info.input
+    return f"{features.kind} {'tags' if features.embedding == 'taggram' else 'embedding'}"
 
 
 def to_markdown(table: pd.DataFrame) -> str:

@@ -13,17 +13,20 @@ examples:
   genrekit run --quick --with-leaky             # add LEAKY chunk-split rows to see the inflation
   genrekit run --data gtzan:~/data/gtzan --split artist --set data.artist_index=~/GTZANindex.txt
   genrekit run --models logreg,knn,svm,rf,xgboost
+  genrekit run --data gtzan:~/data/gtzan --models logreg,musicnn-zeroshot --features musicnn-msd
 
 Steps: load (or generate) the dataset, split it by track (artist-grouped when artists are known),
-extract hand-crafted features (cached), train each model with a validation-split search, score it
-on the test split per track, and print the results table. Run folders go to models/runs.
+extract hand-crafted features and the embedding of MSD_musicnn, a CNN trained on real music
+(cached), train each model on each with a validation-split search (a model on the embedding is a
+probe of the network), score it on the test split per track, and print the results table. Run
+folders go to models/runs.
 """
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "run",
-        help="the main job: dataset -> split -> features -> logreg + XGBoost -> results table",
+        help="the main job: dataset -> split -> features (hand-crafted, musicnn) -> logreg + XGBoost -> results table",
         description="Run the whole pipeline on the synthetic set (default) or a GTZAN/FMA path and print a "
         "results table in which every score states its split kind.",
         epilog=_EPILOG,
@@ -32,6 +35,9 @@ def register(subparsers) -> None:
     parser.add_argument("--data", "-d", metavar="SOURCE", help="dataset (default: synthetic); gtzan:PATH, fma-small:PATH, folder:PATH or PATH")
     parser.add_argument("--quick", action="store_true", help="small synthetic set (40 clips/genre x 5 s, 50/25/25 split), or 20 tracks/genre of real data")
     parser.add_argument("--models", default="logreg,xgboost", metavar="A,B", help="comma-separated models (default: %(default)s)")
+    parser.add_argument("--features", default="handcrafted,musicnn-msd", metavar="A,B",
+                        help="feature kinds every feature model is trained on, one run each: handcrafted, musicnn-msd, "
+                        "musicnn-mtt, musicnn (default: %(default)s; the musicnn weights are fetched with pip on first use)")
     parser.add_argument("--split", metavar="KIND", help="auto, random, artist, filtered or official (default: auto)")
     parser.add_argument("--chunk-seconds", type=float, metavar="S", help="train on S-second chunks, score per track")
     parser.add_argument("--with-leaky", action="store_true", help="also train under the LEAKY chunk split for comparison (all runs then use 3 s chunks, 1 s with --quick)")
@@ -49,6 +55,7 @@ def run_job(args: argparse.Namespace) -> int:
         data=args.data,
         quick=args.quick,
         models=args.models,
+        features=args.features,
         split=args.split,
         chunk_seconds=args.chunk_seconds,
         with_leaky=args.with_leaky,
