@@ -1,4 +1,4 @@
-"""``genrekit features``: extract (or update) the hand-crafted feature cache of a dataset."""
+"""``genrekit features``: extract (or update) the feature cache of a dataset (hand-crafted or musicnn)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ examples:
   genrekit features gtzan:~/data/gtzan --chunk-seconds 3 --workers 2
   genrekit features ~/data/fma --config configs/xgboost-fma.toml --set features.chroma_cqt=false
   genrekit features folder:~/music --limit-per-genre 5
+  genrekit features gtzan:~/data/gtzan --kind musicnn-msd        # MSD_musicnn's 200-d embedding per clip
+  genrekit features gtzan:~/data/gtzan --kind musicnn --set features.embedding=taggram --chunk-seconds 3
   genrekit features fma-large:/shared/fma --scheduler tcp://scheduler-host:8786   # on a Dask cluster
   genrekit features gtzan:~/data/gtzan --scheduler local:4                       # a local Dask cluster
 
@@ -30,15 +32,16 @@ writes the same cache as a local run (either kind of run resumes the other).
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "features",
-        help="extract hand-crafted features of a dataset into the Parquet cache",
-        description="Extract hand-crafted features (chroma, tonnetz, MFCC, spectral shape, RMS, ZCR, HPSS, "
-        "tempo; means and variances per clip or chunk) of every track of a dataset, in parallel, into a "
-        "resumable Parquet cache.",
+        help="extract hand-crafted features or musicnn embeddings of a dataset into the Parquet cache",
+        description="Extract features of every track of a dataset into a resumable Parquet cache: hand-crafted "
+        "ones (chroma, tonnetz, MFCC, spectral shape, RMS, ZCR, HPSS, tempo; means and variances per clip or "
+        "chunk, in parallel processes), or the embedding of musicnn, a CNN trained on real music (--kind).",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("source", nargs="?", metavar="SOURCE", help="dataset (default: data.source of the config); see 'genrekit data info --help'")
     add_config_arguments(parser)
+    parser.add_argument("--kind", metavar="KIND", help="handcrafted, musicnn-msd, musicnn-mtt or musicnn (sets features.kind)")
     parser.add_argument("--chunk-seconds", type=float, metavar="S", help="features per chunk of S seconds (sets data.chunk_seconds)")
     parser.add_argument("--workers", type=int, metavar="N", help="worker processes (sets features.workers; 0 = one per CPU core)")
     parser.add_argument(
@@ -58,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     from genrekit.features.extract import extract_dataset
 
     cfg = load_config(args.config, args.overrides)
+    if args.kind is not None:
+        cfg.features.kind = args.kind
     if args.chunk_seconds is not None:
         cfg.data.chunk_seconds = args.chunk_seconds
     if args.workers is not None:

@@ -12,6 +12,8 @@ examples:
   genrekit train --model xgboost                          # synthetic set, artist-grouped split
   genrekit train --model logreg --data gtzan:~/data/gtzan --split filtered --set data.split_dir=~/splits
   genrekit train --model xgboost --chunk-seconds 3        # train on 3 s chunks, score per track
+  genrekit train --model logreg --features musicnn-msd    # a linear probe of MSD_musicnn's embedding
+  genrekit train --model musicnn-zeroshot --data gtzan:~/data/gtzan   # no training: scored on the test split
   genrekit train --model xgboost --chunk-seconds 3 --split leaky-chunks   # the LEAKY protocol, for comparison
   genrekit train --config configs/debug.toml --set model.params.C=[0.1,1.0]
   genrekit train --list-models
@@ -50,6 +52,8 @@ def add_shortcut_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", "-d", metavar="SOURCE", help="dataset: synthetic, gtzan:PATH, fma-small:PATH, folder:PATH, hf:NAME or PATH (data.source)")
     parser.add_argument("--split", metavar="KIND", help="auto, random, artist, filtered, official or leaky-chunks (data.split)")
     parser.add_argument("--chunk-seconds", type=float, metavar="S", help="cut clips into chunks of S seconds (data.chunk_seconds)")
+    parser.add_argument("--features", dest="feature_kind", metavar="KIND",
+                        help="feature kind of feature models: handcrafted, musicnn-msd, musicnn-mtt or musicnn (features.kind)")
     parser.add_argument("--runs", "--runs-dir", dest="runs", metavar="DIR",
                         help="where run folders go (runs_dir; default: models/runs)")
 
@@ -71,6 +75,8 @@ def config_from_args(args: argparse.Namespace):
         config.data.split = args.split
     if getattr(args, "chunk_seconds", None) is not None:
         config.data.chunk_seconds = args.chunk_seconds
+    if getattr(args, "feature_kind", None):
+        config.features.kind = args.feature_kind
     if getattr(args, "runs", None):
         config.runs_dir = str(Path(args.runs).expanduser())
     return config
