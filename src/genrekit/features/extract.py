@@ -31,7 +31,7 @@ import re
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import closing
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -111,13 +111,7 @@ def cache_spec(dataset: str, *, data: DataConfig, features: FeatureConfig) -> di
     """
     chunk = None if data.chunk_seconds is None else float(data.chunk_seconds)
     hop = None if chunk is None else float(data.hop_seconds or chunk)
-    if kinds.is_embedding(features):
-        # the hand-crafted settings do not change an embedding, and the kind is in the version
-        settings = {"kind": features.kind, "embedding": features.embedding}
-    else:
-        settings = asdict(features)
-        for unused in ("workers", "scheduler", "kind", "embedding", "device"):
-            settings.pop(unused, None)
+    settings = kinds.cache_settings(features)
     return {
         "dataset": dataset,
         "sample_rate": kinds.sample_rate(features, data),

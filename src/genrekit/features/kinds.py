@@ -11,11 +11,11 @@ kind                what a row holds                                            
 ``musicnn``         both, side by side (one spectrogram feeds both networks)            16 kHz
 ==================  ================================================================  ========
 
-``features.embedding`` picks the musicnn representation: ``penultimate`` (200 values, the
-default: the layer transfer studies use), ``taggram`` (the 50 tag probabilities), ``max_pool`` /
-``mean_pool`` (753 each) or ``pools`` (both, 1506). Every classic model trained on an embedding
-kind is a linear or tree *probe* of the pretrained network; the cache, splits, results table and
-ensembles are the same for every kind.
+``features.embedding`` picks the network's representation (for musicnn: ``penultimate``, 200
+values, the default; ``taggram``, the 50 tag probabilities; ``max_pool`` / ``mean_pool``, 753
+each; ``pools``, both). Every classic model trained on an embedding kind is a linear or tree
+*probe* of the pretrained network; the cache, splits, results table and ensembles are the same
+for every kind. Each pretrained backbone is one backend module (:data:`BACKENDS`).
 
 This module is the one place that dispatches on the kind: the batch extractor
 (:mod:`~genrekit.features.extract`) and the inference layer call these functions only.
@@ -23,7 +23,7 @@ This module is the one place that dispatches on the kind: the batch extractor
 
 from __future__ import annotations
 
-import re
+import importlib
 
 import numpy as np
 import pandas as pd
@@ -32,40 +32,46 @@ from genrekit.config import DataConfig, FeatureConfig
 from genrekit.errors import AudioError, ConfigError
 
 HANDCRAFTED = "handcrafted"
-#: Embedding kinds and the musicnn checkpoints behind each.
-MUSICNN_KINDS = {"musicnn-msd": ("MSD_musicnn",), "musicnn-mtt": ("MTT_musicnn",), "musicnn": ("MSD_musicnn", "MTT_musicnn")}
-KINDS = (HANDCRAFTED, *MUSICNN_KINDS)
-#: musicnn representations a row can hold, and the outputs behind each.
-EMBEDDINGS = {"penultimate": ("penultimate",), "taggram": ("taggram",), "max_pool": ("max_pool",),
-              "mean_pool": ("mean_pool",), "pools": ("max_pool", "mean_pool")}
-_SHORT = {"penultimate": "pen", "max_pool": "max", "mean_pool": "mean"}
+
+#: Embedding kinds -> the backend module (one per pretrained backbone) that computes them. A
+#: backend has ``check``, ``feature_names``, ``sample_rate``, ``min_seconds``, ``version``,
+#: ``cache_settings``, ``warm_up`` and ``embed(y, spans, cfg) -> (n_spans, n_features)``, all
+#: taking the FeatureConfig; this module cuts clips into spans and builds the rows.
+BACKENDS = {
+    "musicnn-msd": "genrekit.pretrained.musicnn_features",
+    "musicnn-mtt": "genrekit.pretrained.musicnn_features",
+    "musicnn": "genrekit.pretrained.musicnn_features",
+}
+KINDS = (HANDCRAFTED, *BACKENDS)
+
+
+def backend(cfg: FeatureConfig):
+    """The backend module of an embedding kind."""
+    check(cfg)
+    return importlib.import_module(BACKENDS[cfg.kind])
 
 
 def check(cfg: FeatureConfig) -> None:
-    """Raise :class:`ConfigError` for an unknown kind or embedding."""
+    """Raise :class:`ConfigError` for an unknown kind or a setting its backend rejects."""
     if cfg.kind not in KINDS:
         raise ConfigError(f"unknown features.kind {cfg.kind!r}; available: {', '.join(KINDS)}")
-    if cfg.kind != HANDCRAFTED and cfg.embedding not in EMBEDDINGS:
-        raise ConfigError(f"unknown features.embedding {cfg.embedding!r}; available: {', '.join(EMBEDDINGS)}")
+    if cfg.kind != HANDCRAFTED:
+        importlib.import_module(BACKENDS[cfg.kind]).check(cfg)
 
 
 def is_embedding(cfg: FeatureConfig) -> bool:
-    return cfg.kind in MUSICNN_KINDS
+    return cfg.kind in BACKENDS
 
 
 def sample_rate(cfg: FeatureConfig, data: DataConfig) -> int:
-    """Rate (Hz) audio is read at for this kind: musicnn's 16 kHz, else ``data.sample_rate``."""
-    from genrekit.pretrained.musicnn import SAMPLE_RATE
-
-    return SAMPLE_RATE if is_embedding(cfg) else int(data.sample_rate)
+    """Rate (Hz) audio is read at for this kind: the network's (16 kHz for musicnn), else ``data.sample_rate``."""
+    return backend(cfg).sample_rate(cfg) if is_embedding(cfg) else int(data.sample_rate)
 
 
 def min_seconds(cfg: FeatureConfig) -> float:
     """Shortest clip or chunk (s) this kind can describe."""
     if is_embedding(cfg):
-        from genrekit.pretrained.musicnn import MIN_SECONDS
-
-        return MIN_SECONDS
+        return backend(cfg).min_seconds(cfg)
     from genrekit.features.handcrafted import MIN_SECONDS
 
     return MIN_SECONDS
@@ -73,9 +79,27 @@ def min_seconds(cfg: FeatureConfig) -> float:
 
 def version(cfg: FeatureConfig) -> str:
     """Changes whenever the values of this kind would (part of the cache key)."""
+    if is_embedding(cfg):
+        return backend(cfg).version(cfg)
     from genrekit.features.handcrafted import FEATURE_VERSION
 
-    return "musicnn-1" if is_embedding(cfg) else FEATURE_VERSION
+    return FEATURE_VERSION
+
+
+def cache_settings(cfg: FeatureConfig) -> dict:
+    """The feature settings that change values (the cache key's ``features``)."""
+    from dataclasses import asdict
+
+    if is_embedding(cfg):
+        return backend(cfg).cache_settings(cfg)
+    settings = asdict(cfg)
+    for field in _EMBEDDING_FIELDS + ("workers", "scheduler"):
+        settings.pop(field, None)
+    return settings
+
+
+# FeatureConfig fields that only embedding kinds read (left out of hand-crafted cache keys)
+_EMBEDDING_FIELDS = ("kind", "embedding", "device")
 
 
 def feature_names(cfg: FeatureConfig) -> list[str]:
@@ -85,22 +109,14 @@ def feature_names(cfg: FeatureConfig) -> list[str]:
         from genrekit.features.handcrafted import feature_names as handcrafted_names
 
         return handcrafted_names(cfg)
-    from genrekit.pretrained.musicnn import OUTPUTS, TAGS
-
-    names = []
-    for model in MUSICNN_KINDS[cfg.kind]:
-        prefix = model.split("_")[0].lower()
-        for output in EMBEDDINGS[cfg.embedding]:
-            if output == "taggram":
-                names += [tag_column(model, t) for t in TAGS[model]]
-            else:
-                names += [f"{prefix}_{_SHORT[output]}_{i:03d}" for i in range(OUTPUTS[output])]
-    return names
+    return backend(cfg).feature_names(cfg)
 
 
 def tag_column(model: str, tag: str) -> str:
     """The feature column of one musicnn tag probability, e.g. ``msd_tag_hip_hop``."""
-    return f"{model.split('_')[0].lower()}_tag_{re.sub(r'[^a-z0-9]+', '_', tag.lower()).strip('_')}"
+    from genrekit.pretrained.musicnn_features import tag_column as musicnn_tag_column
+
+    return musicnn_tag_column(model, tag)
 
 
 def check_chunking(cfg: FeatureConfig, chunk_seconds: float | None, hop_seconds: float | None) -> None:
@@ -110,13 +126,13 @@ def check_chunking(cfg: FeatureConfig, chunk_seconds: float | None, hop_seconds:
     check_handcrafted(chunk_seconds, hop_seconds)
     if chunk_seconds is not None and chunk_seconds < min_seconds(cfg):
         raise ConfigError(f"data.chunk_seconds must be at least {min_seconds(cfg):.2f} s for features.kind "
-                          f"{cfg.kind!r} (one 3 s musicnn patch), got {chunk_seconds}")
+                          f"{cfg.kind!r}, got {chunk_seconds}")
 
 
 def warm_up(cfg: FeatureConfig) -> None:
-    """Prepare this process once: compile librosa's numba paths, or load the musicnn weights."""
+    """Prepare this process once: compile librosa's numba paths, or load the network's weights."""
     if is_embedding(cfg):
-        _extractor(cfg)
+        backend(cfg).warm_up(cfg)
     else:
         from genrekit.features.handcrafted import warm_up as warm_handcrafted
 
@@ -145,38 +161,16 @@ def extract_chunked(y: np.ndarray, *, sr: int, cfg: FeatureConfig, chunk_seconds
     Raises
     ------
     AudioError
-        If the signal is unusable or shorter than one chunk (or one musicnn patch).
+        If the signal is unusable or shorter than one chunk (or than the network's input).
     """
     check(cfg)
     if not is_embedding(cfg):
         from genrekit.features.handcrafted import extract_chunked as handcrafted_rows
 
         return handcrafted_rows(y, sr=sr, cfg=cfg, chunk_seconds=chunk_seconds, hop_seconds=hop_seconds)
-    return _musicnn_rows(y, sr=sr, cfg=cfg, chunk_seconds=chunk_seconds, hop_seconds=hop_seconds)
-
-
-# ---------------------------------------------------------------------- musicnn embeddings
-
-_EXTRACTORS: dict = {}
-
-
-def _extractor(cfg: FeatureConfig):
-    """One extractor per process and (model, device): loading weights once, not per clip."""
-    from genrekit.pretrained.musicnn import MusicnnExtractor
-
-    key = (MUSICNN_KINDS[cfg.kind], cfg.device)
-    if key not in _EXTRACTORS:
-        _EXTRACTORS[key] = MusicnnExtractor(key[0], device=cfg.device, fetch=True)
-    return _EXTRACTORS[key]
-
-
-def _musicnn_rows(y, *, sr, cfg, chunk_seconds, hop_seconds) -> pd.DataFrame:
-    import torch
-
-    from genrekit.pretrained.musicnn import SAMPLE_RATE
-
-    if sr != SAMPLE_RATE:
-        raise ConfigError(f"features.kind {cfg.kind!r} reads audio at {SAMPLE_RATE} Hz, got {sr} Hz")
+    module = backend(cfg)
+    if sr != module.sample_rate(cfg):
+        raise ConfigError(f"features.kind {cfg.kind!r} reads audio at {module.sample_rate(cfg)} Hz, got {sr} Hz")
     y = np.asarray(y, dtype=np.float32)
     if y.ndim != 1 or not np.all(np.isfinite(y)):
         raise AudioError(None, "not a finite mono signal")
@@ -189,15 +183,7 @@ def _musicnn_rows(y, *, sr, cfg, chunk_seconds, hop_seconds) -> pd.DataFrame:
         if count == 0:
             raise AudioError(None, f"too short: {len(y) / sr:.2f} s is less than one {chunk_seconds:g} s chunk")
         spans = [(i * step, i * step + size) for i in range(count)]
-    extractor = _extractor(cfg)
-    # every chunk's patches in one batch, then each chunk's row is the mean over its patches
-    patches = [extractor.patches(y[a:b]) for a, b in spans]
-    outputs = extractor.run_patches(torch.cat(patches))
-    values = np.concatenate([outputs[m][o] for m in MUSICNN_KINDS[cfg.kind] for o in EMBEDDINGS[cfg.embedding]],
-                            axis=1).astype(np.float64)
-    bounds = np.cumsum([0] + [len(p) for p in patches])
-    rows = np.stack([values[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:])])
-    frame = pd.DataFrame(rows, columns=feature_names(cfg))
+    frame = pd.DataFrame(module.embed(y, spans, cfg), columns=module.feature_names(cfg))
     frame.insert(0, "start_s", [a / sr for a, _ in spans])
     frame.insert(0, "chunk", np.arange(len(spans), dtype=np.int64))
     return frame

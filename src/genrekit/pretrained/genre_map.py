@@ -145,7 +145,7 @@ def weight_matrix(genres: list[str], feature_columns: list[str]) -> np.ndarray:
     ConfigError
         If a genre has no mapping, or a tag the mapping needs is not a column.
     """
-    from genrekit.features.kinds import tag_column
+    from genrekit.pretrained.musicnn_features import tag_column
 
     unknown = [g for g in genres if not supported(g)]
     if unknown:
