@@ -176,9 +176,9 @@ def format_table(rows: list[dict]) -> str:
             str(r["batch"]), f"{r['infer_clips_per_s']:.3g}", f"{r['train_clips_per_s']:.3g}", f"{r['peak_gb']:.2f}",
             f"{r['wall_s']:.0f}",
         ])
-    widths = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h) for i, h in enumerate(head)]
+    widths = [max(len(h), *(len(row[i]) for row in lines)) if lines else len(h) for i, h in enumerate(head)]
     out = ["  ".join(h.ljust(w) for h, w in zip(head, widths)), "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.ljust(w) for c, w in zip(l, widths)) for l in lines]
+    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in lines]
     return "\n".join(out)
 
 

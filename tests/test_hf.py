@@ -100,7 +100,7 @@ def test_module_front_end_matches_the_pipeline(arch, tiny_checkpoints, tmp_path)
     torch.manual_seed(0)
     labels = ["blues", "jazz", "metal"]
     model = build_hf(labels=labels, checkpoint=str(tiny_checkpoints[arch]), params={"window_seconds": None if arch == "whisper" else 2.0})
-    assert model.labels == labels and model.model.config.label2id == {l: i for i, l in enumerate(labels)}
+    assert model.labels == labels and model.model.config.label2id == {label: i for i, label in enumerate(labels)}
     folder = model.eval().save_pretrained(tmp_path / "saved")
     x = 0.2 * torch.randn(2, 32000, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
@@ -108,7 +108,7 @@ def test_module_front_end_matches_the_pipeline(arch, tiny_checkpoints, tmp_path)
     out = _quiet_pipeline(folder)(x[1].numpy(), top_k=None)
     scores = {row["label"]: row["score"] for row in out}
     assert set(scores) == set(labels)
-    np.testing.assert_allclose([scores[l] for l in labels], proba[1], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose([scores[label] for label in labels], proba[1], rtol=1e-4, atol=1e-6)
     # dict input with the sampling rate, as a datasets Audio column gives it
     again = _quiet_pipeline(folder)({"array": x[1].numpy(), "sampling_rate": 16000}, top_k=1)
     assert again[0]["label"] == labels[int(proba[1].argmax())]
