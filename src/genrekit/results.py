@@ -3,6 +3,9 @@
 Each row is one run: where the number comes from (dataset, split kind, unit scored), what was
 trained (model, input) and the test scores. Scores of the leaky comparison protocol are labelled
 ``leaky-chunks (LEAKY)`` and footnoted, so they are never read as generalisation to new tracks.
+A run scored on other data than it was trained on (``genrekit evaluate RUN --data SOURCE``, whose
+``run.json`` records ``extra.eval_dataset``) shows as ``TRAIN -> EVAL`` with the part scored
+marked ``(cross-dataset)``, e.g. ``synthetic -> gtzan`` / ``all (cross-dataset)``.
 """
 
 from __future__ import annotations
@@ -32,7 +35,12 @@ RESULT_COLUMNS = [
     "chunk_seconds",
     "created",
     "path",
+    "train_dataset",
+    "eval_dataset",
 ]
+
+#: What the split column adds for a run scored on other data than it was trained on.
+CROSS_DATASET = "(cross-dataset)"
 
 # Headers of the Markdown table (column -> header); the rest stay in the CSV only.
 _SHOWN = {
@@ -62,7 +70,9 @@ def collect_results(runs_root: str | Path | None = None) -> pd.DataFrame:
     -------
     pd.DataFrame
         One row per run with test scores, columns :data:`RESULT_COLUMNS`; ``split_kind`` is the
-        shown label (``'leaky-chunks (LEAKY)'`` for the leaky protocol). Sorted by dataset, then
+        shown label (``'leaky-chunks (LEAKY)'`` for the leaky protocol, ``'all (cross-dataset)'``
+        for a run scored on another dataset, whose ``dataset`` is ``'TRAIN -> EVAL'``;
+        ``train_dataset`` and ``eval_dataset`` hold the two names, equal for the other runs). Sorted by dataset, then
         track-level splits before leaky ones, then macro F1 (best first). Runs without test
         metrics are left out; unreadable folders are listed in ``table.attrs["skipped"]``.
     """
@@ -84,10 +94,11 @@ def collect_results(runs_root: str | Path | None = None) -> pd.DataFrame:
         kind = record.metrics.get("split_kind") or info.split_kind
         leaky = is_leaky(kind)
         seconds = info.train_seconds
+        eval_dataset = (info.extra or {}).get("eval_dataset")
         rows.append(
             {
-                "dataset": info.dataset,
-                "split_kind": split_label(kind),
+                "dataset": f"{info.dataset} -> {eval_dataset}" if eval_dataset else info.dataset,
+                "split_kind": f"{split_label(kind)} {CROSS_DATASET}" if eval_dataset else split_label(kind),
                 "model": info.model,
                 "input": _input_label(record),
                 "unit": record.metrics.get("unit") or info.unit,
@@ -100,6 +111,8 @@ def collect_results(runs_root: str | Path | None = None) -> pd.DataFrame:
                 "chunk_seconds": (info.extra or {}).get("chunk_seconds", record.config.data.chunk_seconds),
                 "created": info.created,
                 "path": str(folder),
+                "train_dataset": info.dataset,
+                "eval_dataset": eval_dataset or info.dataset,
             }
         )
     table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
@@ -133,6 +146,11 @@ def to_markdown(table: pd.DataFrame) -> str:
         lines.append("")
         lines.append("Scores are on the test split of the split kind shown. Unit 'track': one prediction per track "
                      "(for models trained on chunks of 'chunk s' seconds, the mean of the chunk probabilities).")
+    if len(table) and table["split_kind"].str.endswith(CROSS_DATASET).any():
+        lines.append("")
+        lines.append(f"Rows 'A -> B' {CROSS_DATASET}: a run trained on A scored on dataset B ('all': every track of B; "
+                     "else one side of B's own split), on the genres the two share or a genre map maps; tracks of "
+                     "other genres are left out. Each run's report.txt gives the counts.")
     return "\n".join(lines) + "\n"
 
 

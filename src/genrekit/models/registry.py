@@ -25,6 +25,7 @@ _PROVIDERS = [
     "genrekit.models.hf",
     "genrekit.models.xgboost_dask",
     "genrekit.ensemble",  # the saved soft-voting ensembles of genrekit evaluate --ensemble
+    "genrekit.cross_dataset",  # runs scored on other data by genrekit evaluate --data
 ]
 
 
