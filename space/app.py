@@ -1,11 +1,12 @@
-"""genrekit's Gradio app: upload or record a track, see its genres.
+"""genrekit's Gradio app: upload or record a track, see its genres and musicnn's tags.
 
-UI only: choosing and loading the model, checking uploads and shaping the results live in
+UI only: choosing and loading the model, checking uploads, tagging and shaping the results live in
 :mod:`genrekit.app_support`, where they are unit-tested.
 
     python space/app.py                          # http://127.0.0.1:7860, the model in $GENREKIT_APP_RUNS,
-                                                 # else the runs in space.json (a Space bundle), else the default model
-    python space/app.py --train-default          # train the small default model, then serve it
+                                                 # else the runs in space.json (a Space bundle), else the
+                                                 # zero-shot musicnn model (no training; weights fetched once)
+    python space/app.py --train-default          # train the small synthetic model, then serve it
     python space/app.py --run models/runs/A --run models/runs/B   # a soft-voting ensemble
     GENREKIT_APP_RUNS=hf:ORG/NAME python space/app.py              # a run folder pushed to the hub
 """
@@ -42,7 +43,8 @@ QUEUE_SIZE = 64
 DESCRIPTION = (
     "Upload a track (or record one) and see its genres: the three most likely with their "
     "probabilities, every genre as a bar chart, and, for tracks longer than one model window, how the "
-    "genre changes over time. "
+    "genre changes over time. Beside them, musicnn's top tags of the track's middle (genres and moods "
+    "from the Million Song Dataset model, instruments and voice from the MagnaTagATune one). "
 )
 SYNTHETIC_NOTE = (
     "*This model was trained on genrekit's generated genre set: it knows synthetic music, and its "
@@ -62,7 +64,7 @@ def build_demo(model: support.AppModel | None, *, limits: support.UploadLimits, 
             return demo
         gr.Markdown(DESCRIPTION + limits.describe())
         gr.Markdown(model.markdown(), elem_id="model-card")
-        if all(card.dataset == "synthetic" for card in model.cards):
+        if model.synthetic_only:
             gr.Markdown(SYNTHETIC_NOTE)
 
         with gr.Row():
@@ -70,13 +72,15 @@ def build_demo(model: support.AppModel | None, *, limits: support.UploadLimits, 
                 audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Track", elem_id="track")
                 button = gr.Button("Classify", variant="primary")
                 status = gr.Markdown(elem_id="status")
-            with gr.Column(scale=1):
-                label = gr.Label(num_top_classes=3, label="Top genres", elem_id="top-genres")
+            with gr.Column(scale=2):
+                with gr.Row():
+                    label = gr.Label(num_top_classes=3, label="Top genres", elem_id="top-genres", scale=1)
+                    tags = gr.Markdown(elem_id="tags", scale=1, min_width=240)
                 bars = gr.BarPlot(x="genre", y="probability", sort="-y", y_lim=[0, 1], label="All genres",
                                   elem_id="genre-bars")
         timeline = gr.LinePlot(x="time_s", y="probability", color="genre", y_lim=[0, 1], x_title="time (s)",
                                label="Genre over time", visible=False, elem_id="timeline")
-        outputs = [label, bars, timeline, status]
+        outputs = [label, bars, timeline, status, tags]
 
         def classify(path):
             try:
@@ -86,11 +90,12 @@ def build_demo(model: support.AppModel | None, *, limits: support.UploadLimits, 
                     log.exception("classifying %s failed", path)
                 message = support.user_message(exc)
                 gr.Warning(message)
-                return None, None, gr.LinePlot(value=None, visible=False), f"**{message}**"
+                return None, None, gr.LinePlot(value=None, visible=False), f"**{message}**", ""
             for note in result.notes:
                 gr.Warning(note)
             shown = result.timeline is not None
-            return result.scores, result.bars, gr.LinePlot(value=result.timeline, visible=shown), result.status_markdown()
+            return (result.scores, result.bars, gr.LinePlot(value=result.timeline, visible=shown),
+                    result.status_markdown(), result.tags_markdown())
 
         gr.on([audio.upload, audio.stop_recording, button.click], classify, inputs=audio, outputs=outputs,
               api_name="classify")
@@ -103,20 +108,29 @@ def build_demo(model: support.AppModel | None, *, limits: support.UploadLimits, 
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="genrekit's Gradio app: upload a track, see its genres.")
+    parser = argparse.ArgumentParser(
+        description="genrekit's Gradio app: upload a track, see its genres and musicnn's tags.",
+        epilog=f"With no --run, no ${support.ENV_RUNS} and no {support.SPACE_FILE} beside the app, it serves the "
+               "zero-shot musicnn model: no training, musicnn's tags (CNNs trained on real music) mapped to GTZAN's "
+               f"ten genres. Its weights are fetched once with pip ('{support.FETCH_COMMAND}' does it by hand; "
+               "offline the app says so and serves a --train-default model if one was trained).")
     parser.add_argument("--run", action="append", default=None, metavar="FOLDER",
                         help=f"run folder to serve (repeat, or separate by commas, for an ensemble; "
                              f"'hf:ORG/NAME' for a hub model); default ${support.ENV_RUNS}, else the runs of "
-                             f"{support.SPACE_FILE} beside the app, else the default model")
+                             f"{support.SPACE_FILE} beside the app, else the zero-shot musicnn model")
     # Spaces set GRADIO_SERVER_NAME=0.0.0.0; locally the app stays on the loopback interface.
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), help="address to listen on")
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), help="port")
     parser.add_argument("--train-default", action="store_true",
-                        help=f"train the default model (under {support.default_model_root()}) before serving")
+                        help=f"train the small synthetic default model (under {support.default_model_root()}) and "
+                             "serve it (unless --run, the environment or a bundle names a run)")
     parser.add_argument("--train-if-missing", action="store_true",
                         default=os.environ.get("GENREKIT_APP_TRAIN_IF_MISSING", "") not in ("", "0"),
-                        help="train the default model only if no model is configured or found "
+                        help="train the synthetic default model only if no run is configured and the zero-shot "
+                             "model is unavailable (musicnn's weights cannot be fetched) "
                              "(env GENREKIT_APP_TRAIN_IF_MISSING=1; for a Space)")
+    parser.add_argument("--no-tags", action="store_true",
+                        help="do not show musicnn's tags beside the genres (nor fetch its weights for them)")
     parser.add_argument("--no-serve", action="store_true", help="exit after training instead of serving")
     parser.add_argument("--clips-per-genre", type=int, default=support.DEFAULT_CLIPS_PER_GENRE,
                         help="default model: synthetic clips per genre")
@@ -133,37 +147,32 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     runs = ",".join(args.run) if args.run else None
-    if args.train_default or (args.train_if_missing and _nothing_configured(runs)):
+    if args.train_default or (args.train_if_missing and not support.can_serve(runs, app_dir=APP_DIR)):
         run_dir = support.train_default_model(clips_per_genre=args.clips_per_genre, seconds=args.seconds,
                                               data=args.data, progress=not args.quiet)
         print(f"default model trained: {run_dir}", flush=True)
+        if not support.is_configured(runs, app_dir=APP_DIR):
+            runs = str(run_dir)  # serve what was just trained, not the zero-shot default
     if args.no_serve:
         return 0
     limits = support.UploadLimits.from_env()
+    threads = support.share_cores(args.concurrency)
     try:
-        model, problem = support.load_app_model(runs, app_dir=APP_DIR), None
+        model, problem = support.load_app_model(runs, app_dir=APP_DIR, tags=not args.no_tags), None
     except support.NoModelError as exc:
         model, problem = None, str(exc)
-        print(f"no model configured; train one with: {support.TRAIN_COMMAND}", file=sys.stderr, flush=True)
+        print(exc.summary, file=sys.stderr, flush=True)
     except GenrekitError as exc:
         print(f"cannot load the model: {exc}", file=sys.stderr)
         return 2
     if model is not None:
         print("serving " + "; ".join(f"{c.name} ({c.model}, {c.source})" for c in model.cards), flush=True)
-        print(f"warmed up in {support.warm_up(model):.1f} s", flush=True)
+        print(f"warmed up in {support.warm_up(model):.1f} s ({threads} torch thread(s) per request)", flush=True)
     demo = build_demo(model, limits=limits, problem=problem)
     demo.queue(default_concurrency_limit=args.concurrency, max_size=QUEUE_SIZE)
     demo.launch(server_name=args.host, server_port=args.port, max_file_size=limits.max_bytes,
                 allowed_paths=[str(EXAMPLES_DIR)], show_error=True)
     return 0
-
-
-def _nothing_configured(runs: str | None) -> bool:
-    try:
-        support.model_sources(runs, app_dir=APP_DIR)
-    except support.NoModelError:
-        return True
-    return False
 
 
 if __name__ == "__main__":

@@ -82,6 +82,9 @@ def test_upload_shows_genres_chart_and_timeline(browser, app_url, app_run, tmp_p
     assert f"most likely {expected}" in status
     label = page.inner_text("#top-genres")
     assert expected in label and "%" in label
+    # musicnn's tags beside the genres (or, without its weights, a note saying what to run)
+    tags = page.inner_text("#tags")
+    assert "musicnn tags" in tags and ("genre & mood (MSD)" in tags or "genrekit pretrained fetch musicnn" in tags)
     page.wait_for_selector("#genre-bars canvas, #genre-bars svg", timeout=TIMEOUT_MS)
     page.wait_for_selector("#timeline canvas, #timeline svg", timeout=TIMEOUT_MS)
     page.wait_for_timeout(1000)  # let the charts finish drawing

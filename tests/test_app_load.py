@@ -1,8 +1,8 @@
 """The app under load and under bad input, through gradio_client against a real local server.
 
 The server runs ``python space/app.py`` (queue: two requests at a time, 64 waiting) with the tiny
-default model, a 20 MB upload limit and a 30 s analysis limit (so the hour-long file is cheap);
-it is shared with test_app_browser.py.
+default model and musicnn's tags, a 20 MB upload limit and a 30 s analysis limit (so the hour-long
+file is cheap); it is shared with test_app_browser.py.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def test_twenty_concurrent_requests_all_get_the_in_process_answer(client, app_ur
         answers = list(pool.map(one, files))
     wall = time.perf_counter() - started
 
-    for path, (label, bars, timeline, status), _ in answers:
+    for path, (label, bars, timeline, status, tags), _ in answers:
         want = expected[str(path)]
         top = max(want, key=want.get)
         assert label["label"] == top, f"{path.name}: the app said {label['label']}, in-process {top}"
@@ -71,6 +71,8 @@ def test_twenty_concurrent_requests_all_get_the_in_process_answer(client, app_ur
         assert got == pytest.approx({g: want[g] for g in got}, abs=1e-6)
         assert len(bars["data"]) == len(want) and bars["data"][0][0] == top
         assert f"most likely **{top}**" in status
+        # musicnn's tags of the 10 s clip, or (without its weights) a note saying what to run
+        assert tags.startswith("**musicnn tags** (of 0:10)") or "genrekit pretrained fetch musicnn" in tags
     latencies = sorted(seconds for *_, seconds in answers)
     print(f"\n{REQUESTS} concurrent requests: wall {wall:.1f} s; latency per request median "
           f"{statistics.median(latencies):.2f} s, p90 {latencies[int(0.9 * REQUESTS) - 1]:.2f} s, "
@@ -83,15 +85,15 @@ def test_bad_inputs_get_clear_messages_and_the_app_keeps_serving(client, app_url
     empty = tmp_path / "empty.mp3"
     empty.write_bytes(b"")
     for path, reason in ((text, "unreadable"), (empty, "empty file")):
-        label, bars, _, status = classify(client, path)
-        assert not label and not bars  # outputs are cleared, not left from the previous file
+        label, bars, _, status, tags = classify(client, path)
+        assert not label and not bars and not tags  # outputs are cleared, not left from the previous file
         assert status.startswith(f"**Cannot use {path.name}") and reason in status
 
     # an hour-long file: only the first 30 s (this server's limit) are decoded, and the app says so
     sr, minute = 8000, (0.2 * np.sin(2 * np.pi * 220 * np.arange(8000 * 60) / 8000)).astype(np.float32)
     hour = write_audio(tmp_path / "hour.flac", np.tile(minute, 60), sr)
     assert hour.stat().st_size < 20e6
-    label, _, _, status = classify(client, hour)
+    label, _, _, status, _ = classify(client, hour)
     assert label["label"] and "Analysed 0:30 of audio" in status
     assert "The track is 1:00:00 long; only the first 0:30 were analysed." in status
 

@@ -1,7 +1,9 @@
 """The Gradio app's logic (genrekit.app_support), and helpers its browser and load tests share.
 
-Unit tests use a fake predictor whose answer is known; the tests at the end use a tiny real model
-trained once per session through the app's own one-command path (``space/app.py --train-default``).
+Unit tests use a fake predictor (and a fake musicnn) whose answer is known; the tests at the end
+use a tiny real model trained once per session through the app's own one-command path
+(``space/app.py --train-default``), and the zero-shot musicnn default on real recordings (skipped
+when the recordings or the weights are absent).
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -26,6 +29,8 @@ from genrekit.config import ExperimentConfig
 from genrekit.data.audio import load_audio, write_audio
 from genrekit.errors import AudioError, ConfigError, RunError
 from genrekit.inference import Prediction, load_predictor, timeline_spans
+from genrekit.pretrained import weights
+from genrekit.pretrained.musicnn import MIN_SECONDS, TAGS
 from genrekit.runs import RunInfo, write_run_record
 
 APP = Path(__file__).resolve().parents[1] / "space" / "app.py"
@@ -189,33 +194,91 @@ def fake_run(folder: Path, *, split_kind="artist", accuracy=0.8125, name="xgb-gt
     return folder
 
 
+class FakeExtractor:
+    """Stands in for MusicnnExtractor: 'jazz' (MSD) and 'piano' (MTT) for every patch; records lengths."""
+
+    models = {"MSD_musicnn": None, "MTT_musicnn": None}
+
+    def __init__(self):
+        self.lengths = []
+
+    def __call__(self, y, *, name=None):
+        from genrekit.pretrained.musicnn import patch_count
+
+        self.lengths.append(len(y))
+        n = patch_count(len(y))
+        if n == 0:
+            raise AudioError(name, f"too short for musicnn: {len(y) / 16000:.2f} s")
+        out = {}
+        for model, top in (("MSD_musicnn", "jazz"), ("MTT_musicnn", "piano")):
+            taggram = np.full((n, 50), 0.01, np.float32)
+            taggram[:, TAGS[model].index(top)] = 0.9
+            out[model] = {"taggram": taggram}
+        return out
+
+
+def offline(monkeypatch, tmp_path) -> list:
+    """No musicnn weights cached, and pip cannot reach PyPI; returns the list of fetch attempts."""
+    monkeypatch.setenv("GENREKIT_PRETRAINED", str(tmp_path / "no-weights"))
+    attempts = []
+
+    def fail(**kwargs):
+        attempts.append(kwargs)
+        raise weights.WeightsError("pip could not download musicnn==0.1.0 (network unreachable)")
+
+    monkeypatch.setattr(weights, "fetch_musicnn", fail)
+    return attempts
+
+
 # ----------------------------------------------------------------------------------------------
 # which model answers
 
 
-def test_model_sources_argument_then_env_then_default(tmp_path, monkeypatch):
+def test_model_sources_argument_then_env_then_nothing_configured(tmp_path, monkeypatch):
     monkeypatch.setenv("GENREKIT_RUNS", str(tmp_path / "runs"))
     env = {support.ENV_RUNS: " /a/run1 , /a/run2 ,"}
     assert support.model_sources("/x/run", environ=env) == ["/x/run"]
     assert support.model_sources(["/x/run", "hf:org/name"], environ=env) == ["/x/run", "hf:org/name"]
     assert support.model_sources(None, environ=env) == ["/a/run1", "/a/run2"]
-
-    with pytest.raises(support.NoModelError) as info:
+    assert support.is_configured(None, environ=env) and not support.is_configured(None, environ={})
+    # a trained default run is not "configured": the zero-shot model comes first (default_sources)
+    fake_run(support.default_model_root() / "20260101-000000-app-default-logreg-synthetic")
+    with pytest.raises(support.NotConfiguredError):
         support.model_sources(None, environ={})
-    assert support.TRAIN_COMMAND in str(info.value)
-    assert str(tmp_path / "runs" / "app-default") in str(info.value)
 
+
+def test_default_is_zero_shot_and_a_trained_default_only_offline(tmp_path, monkeypatch, caplog):
+    import genrekit.models.zeroshot as zeroshot
+
+    monkeypatch.setenv("GENREKIT_RUNS", str(tmp_path / "runs"))
+    asked = []
+    monkeypatch.setattr(zeroshot, "default_run", lambda fetch=True: asked.append(fetch) or tmp_path / "zero-shot-run")
+    fake_run(support.default_model_root() / "20260101-000000-app-default-logreg-synthetic")
+    assert support.default_sources() == [str(tmp_path / "zero-shot-run")] and asked == [True]
+    monkeypatch.undo()
+
+    # offline, no weights: the newest trained default run, with a warning that says what to run
+    monkeypatch.setenv("GENREKIT_RUNS", str(tmp_path / "runs"))
+    offline(monkeypatch, tmp_path)
     older = fake_run(support.default_model_root() / "20250101-000000-app-default-logreg-synthetic")
-    newer = fake_run(support.default_model_root() / "20260101-000000-app-default-logreg-synthetic")
+    newer = support.default_model_root() / "20260101-000000-app-default-logreg-synthetic"
     (newer.parent / "20270101-000000-unfinished").mkdir()  # no run.json: not a run
-    assert support.model_sources(None, environ={}) == [str(newer)]
-    assert older != newer
+    with caplog.at_level(logging.WARNING, logger="genrekit.app"):
+        assert support.default_sources() == [str(newer)] != [str(older)]
+    assert support.FETCH_COMMAND in caplog.text and "synthetic default model" in caplog.text
+    assert support.can_serve(environ={})
 
 
-def test_load_app_model_without_any_model_says_how_to_train(tmp_path, monkeypatch):
+def test_offline_without_any_model_says_what_to_run_in_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("GENREKIT_RUNS", str(tmp_path / "empty"))
-    with pytest.raises(support.NoModelError, match="python space/app.py --train-default"):
+    offline(monkeypatch, tmp_path)
+    with pytest.raises(support.NoModelError) as info:
         support.load_app_model(environ={})
+    summary = info.value.summary
+    assert "\n" not in summary and f"run '{support.FETCH_COMMAND}'" in summary and support.TRAIN_COMMAND in summary
+    page = str(info.value)  # Markdown for the page: both commands, and why
+    assert support.FETCH_COMMAND in page and support.TRAIN_COMMAND in page and "network unreachable" in page
+    assert not support.can_serve(environ={})
     with pytest.raises(RunError, match="does not exist"):
         support.load_app_model(str(tmp_path / "missing-run"), environ={})
 
@@ -233,6 +296,23 @@ def test_model_card_reads_run_and_metrics(tmp_path):
     assert leaky.leaky and "LEAKY" in leaky.markdown()
     bare = support.ModelCard(source="hf:x/y", name="x/y", family="hf", model="x/y")
     assert "no test score recorded" in bare.markdown()
+    assert not card.zero_shot and "zero-shot" not in text
+
+
+def test_zero_shot_card_says_so_instead_of_test_scores(tmp_path):
+    folder = tmp_path / "zero-shot"
+    folder.mkdir()
+    info = RunInfo(family="classic", model="musicnn-zeroshot", input="features", dataset="none (zero-shot, not scored)",
+                   split_kind="none", extra={"zero_shot": True})
+    write_run_record(folder, info=info, config=ExperimentConfig(name="musicnn-zeroshot"), labels=["blues", "rock"])
+    card = support.ModelCard.from_run(folder)  # no metrics.json
+    assert card.zero_shot and card.test_accuracy is None
+    text = card.markdown()
+    assert "**zero-shot**: no training" in text and "musicnn" in text and "no test accuracy" in text
+    for absent in ("trained on *", "none split", "test accuracy **"):
+        assert absent not in text
+    model = support.AppModel(predictor=FakePredictor(), cards=[card])
+    assert not model.synthetic_only and fake_model().synthetic_only
 
 
 # ----------------------------------------------------------------------------------------------
@@ -363,11 +443,69 @@ def test_score_bar_and_timeline_frames():
     assert support.user_message(RuntimeError("boom")).startswith("Unexpected error (RuntimeError)")
 
 
-def test_page_without_a_model_shows_the_training_command(tmp_path, capsys):
+# ----------------------------------------------------------------------------------------------
+# musicnn's tags beside the genres
+
+
+def test_tags_are_of_the_middle_at_16_khz_and_sit_beside_the_genres(tmp_path):
+    model = fake_model()
+    model.tagger = support.Tagger(FakeExtractor(), top=2, seconds=4.0)
+    result = support.classify_upload(model, write_tone(tmp_path / "ten.wav", 10.0))
+    assert result.top == "classical" and model.tagger.extractor.lengths == [4 * 16000]  # the middle 4 s, resampled
+    panel = result.tags
+    assert panel.middle and panel.seconds == pytest.approx(4.0) and panel.note is None
+    assert [t for t, _ in panel.tags["MSD_musicnn"]][0] == "jazz" and len(panel.tags["MTT_musicnn"]) == 2
+    assert panel.tags["MTT_musicnn"][0] == ("piano", pytest.approx(0.9))
+    text = result.tags_markdown()
+    assert text.startswith("**musicnn tags** (of the middle 0:04)")
+    assert "| genre & mood (MSD) | instruments & voice (MTT) |" in text and "| jazz 90% | piano 90% |" in text
+
+    # a short track is tagged whole; shorter than one musicnn patch, a note replaces the tags
+    whole = support.classify_upload(model, write_tone(tmp_path / "three.wav", 3.4)).tags
+    assert not whole.middle and "(of 0:03)" in whole.markdown()
+    short = support.classify_upload(model, write_tone(tmp_path / "blip.wav", 1.5))
+    assert short.top == "classical" and short.scores  # the genres are still there
+    assert short.tags.tags == {} and "too short for musicnn" in short.tags.note
+    assert short.tags_markdown().startswith("**musicnn tags**: none for this audio: too short for musicnn")
+
+    # tags off: no panel text; tags asked for but unavailable: the note says what to run
+    assert support.classify_upload(fake_model(), tmp_path / "ten.wav").tags_markdown() == ""
+    unavailable = fake_model()
+    unavailable.tag_note = "unavailable: run it"
+    assert support.classify_upload(unavailable, tmp_path / "ten.wav").tags_markdown() == "**musicnn tags**: unavailable: run it"
+
+
+def test_tagger_that_cannot_load_leaves_a_note_not_a_crash(tmp_path, monkeypatch, caplog):
+    offline(monkeypatch, tmp_path)
+    with caplog.at_level(logging.WARNING, logger="genrekit.app"):
+        tagger, note = support.load_tagger()
+    assert tagger is None and support.FETCH_COMMAND in note and support.FETCH_COMMAND in caplog.text
+    with pytest.raises(ConfigError):
+        support.Tagger(FakeExtractor(), top=0)
+
+
+def test_warm_up_runs_the_tagger_too():
+    model = fake_model()
+    model.tagger = support.Tagger(FakeExtractor())
+    assert support.warm_up(model) > 0
+    assert model.predictor.calls[0]["n"] == 2 * 8000  # one model window
+    assert model.tagger.extractor.lengths == [30 * 16000]  # what a request's middle is tagged on
+
+
+def test_page_has_a_tag_panel_beside_the_genres():
+    app = load_app_module()
+    demo = app.build_demo(fake_model(), limits=support.UploadLimits())
+    config = demo.get_config_file()
+    ids = {c.get("props", {}).get("elem_id") for c in config["components"]}
+    assert {"top-genres", "tags", "genre-bars", "status"} <= ids
+    assert "synthetic" in json.dumps(config)  # a synthetic-trained model still gets its warning
+
+
+def test_page_without_a_model_shows_what_to_run(tmp_path, capsys):
     app = load_app_module()
     demo = app.build_demo(None, limits=support.UploadLimits(), problem=support.no_model_message())
     text = json.dumps(demo.get_config_file())
-    assert "python space/app.py --train-default" in text
+    assert "python space/app.py --train-default" in text and "genrekit pretrained fetch musicnn" in text
     assert "classify" not in {d.get("api_name") for d in demo.get_config_file()["dependencies"]}
     # a model that is configured but missing stops the app at once, saying why
     assert app.main(["--run", str(tmp_path / "no-such-run"), "--port", "1"]) == 2
@@ -390,9 +528,12 @@ def test_examples_are_small_mp3_clips():
         assert load_audio(path, sr=None).shape[0] == pytest.approx(10 * 22050, abs=2000)
 
 
-def test_default_model_is_found_and_serves_the_examples(app_run, monkeypatch):
+def test_trained_default_model_is_found_offline_and_serves_the_examples(app_run, tmp_path, monkeypatch):
     monkeypatch.setenv("GENREKIT_RUNS", str(app_run.parents[1]))
-    model = support.load_app_model(environ={})  # nothing configured: the default run is found
+    attempts = offline(monkeypatch, tmp_path)
+    model = support.load_app_model(environ={}, tags=True)  # nothing configured, no musicnn: the trained default run
+    assert len(attempts) == 1  # pip is not asked again for the tags
+    assert model.tagger is None and support.FETCH_COMMAND in model.tag_note
     card = model.cards[0]
     assert (card.source, card.family, card.model) == (str(app_run), "classic", "logreg")
     assert card.test_accuracy is not None and "test accuracy" in model.markdown()
@@ -406,6 +547,7 @@ def test_default_model_is_found_and_serves_the_examples(app_run, monkeypatch):
         assert result.top == predictor.predict_array(y, predictor.sample_rate).genre
         assert sum(result.scores.values()) == pytest.approx(1.0)
         assert result.timeline is not None and result.timeline["time_s"].nunique() == 4  # 10 s in 3 s windows
+        assert result.tags_markdown().startswith("**musicnn tags**: unavailable")
 
     # the same run twice is an ensemble that votes exactly like the run alone
     pair = support.load_app_model(f"{app_run},{app_run}")
@@ -433,3 +575,79 @@ def test_hub_model_is_a_run_folder_from_the_hub(app_run, tmp_path, monkeypatch):
     monkeypatch.setattr(huggingface_hub, "snapshot_download", offline)
     with pytest.raises(ConfigError, match="could not load the model of 'someone/genre-run'"):
         support.load_app_model("hf:someone/genre-run")
+
+
+# ----------------------------------------------------------------------------------------------
+# the zero-shot default on real recordings
+
+#: The whole answer (decode, genres, tags) for a 30 s real recording, after warm-up, on two cores.
+RESPONSE_BUDGET_S = 3.0
+
+
+@pytest.fixture(scope="module")
+def zero_shot_app(musicnn_weights) -> support.AppModel:
+    """What ``python space/app.py`` serves with nothing configured: the zero-shot model with tags,
+    warmed up, with torch's threads shared out as the app shares them (two requests at a time)."""
+    import torch
+
+    before = torch.get_num_threads()
+    support.share_cores(load_app_module().CONCURRENCY_LIMIT)
+    model = support.load_app_model(environ={}, tags=True)
+    support.warm_up(model)
+    yield model
+    torch.set_num_threads(before)
+
+
+def test_share_cores_gives_each_request_its_cores():
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        assert support.share_cores(2, cores=2, environ={}) == 1
+        assert support.share_cores(4, cores=2, environ={}) == 1
+        assert support.share_cores(1, cores=2, environ={}) == 2
+        assert support.share_cores(1, cores=2, environ={"OMP_NUM_THREADS": "1"}) == 2  # left alone
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_zero_shot_default_answers_a_real_recording_with_tags_in_time(zero_shot_app, real_audio, tmp_path):
+    card = zero_shot_app.cards[0]
+    assert card.zero_shot and card.model == "musicnn-zeroshot" and not zero_shot_app.synthetic_only
+    assert "zero-shot" in zero_shot_app.markdown() and zero_shot_app.tagger is not None
+    # 30 s from the middle of Vibe Ace (jazz/lounge), re-encoded as Ogg Vorbis like an upload
+    sr = 22050
+    y = load_audio(real_audio / "Kevin_MacLeod_-_Vibe_Ace.ogg", sr=sr)
+    start = (len(y) - 30 * sr) // 2
+    clip = write_audio(tmp_path / "vibe-ace-30s.ogg", y[start : start + 30 * sr], sr)
+
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        result = support.classify_upload(zero_shot_app, clip)
+        times.append(time.perf_counter() - started)
+    print(f"\nzero-shot + tags, 30 s Ogg: {', '.join(f'{t:.2f}' for t in times)} s")
+    assert min(times) < RESPONSE_BUDGET_S
+    assert result.top == "jazz" and result.timeline is None and result.seconds == pytest.approx(30.0, abs=0.05)
+    msd = [tag for tag, _ in result.tags.tags["MSD_musicnn"]]
+    assert len(msd) == support.TAG_COUNT and "jazz" in msd
+    assert len(result.tags.tags["MTT_musicnn"]) == support.TAG_COUNT
+    assert not result.tags.middle and "| genre & mood (MSD) |" in result.tags_markdown()
+
+
+def test_real_recordings_too_short_for_musicnn(zero_shot_app, real_audio, app_run):
+    robin = real_audio / "456440__inspectorj__bird-whistling-robin-single-13.ogg"  # 2.7 s
+    assert load_audio(robin, sr=None).shape[0] / 22050 < MIN_SECONDS
+    # the zero-shot model cannot score it either: the user is told why, naming the file
+    with pytest.raises(AudioError) as info:
+        support.classify_upload(zero_shot_app, robin)
+    assert "too short for musicnn" in support.user_message(info.value) and robin.name in support.user_message(info.value)
+    # a model that can score it still shows its genres, with a note instead of the tags
+    small = support.AppModel(predictor=load_predictor(app_run), cards=[support.ModelCard.from_run(app_run)],
+                             tagger=zero_shot_app.tagger)
+    result = support.classify_upload(small, robin)
+    assert sum(result.scores.values()) == pytest.approx(1.0)
+    assert "too short for musicnn: 2.7" in result.tags_markdown()
+    # 5.3 s of trumpet: one musicnn patch is enough for both
+    trumpet = support.classify_upload(zero_shot_app, real_audio / "sorohanro_-_solo-trumpet-06.ogg")
+    assert trumpet.top == "jazz" and trumpet.tags.note is None and trumpet.tags.tags["MSD_musicnn"]
