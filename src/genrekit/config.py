@@ -77,12 +77,24 @@ class FeatureConfig:
         "pretrained on real music, 'musicnn-msd' or 'musicnn-mtt' (audio read at 16 kHz; classic models "
         "on them are probes). See genrekit.features.kinds.",
     )
-    embedding: str = option(
-        "penultimate",
-        help="musicnn kinds: 'penultimate' (200 values), 'taggram' (50 tag probabilities), 'max_pool' or "
-        "'mean_pool' (753 each), 'pools' (both), averaged over the 3 s patches of a clip or chunk.",
+    embedding: str | None = option(
+        None,
+        help="Which representation of the network (None: the kind's default): musicnn kinds 'penultimate' (the "
+        "default, 200 values), 'taggram' (50 tag "
+        "probabilities), 'max_pool' or 'mean_pool' (753 each), 'pools' (both), averaged over the 3 s patches of a "
+        "clip or chunk; 'clap' takes 'audio' (the joint audio-text space); 'hf-encoder' takes 'mean' (hidden "
+        "states averaged over time).",
     )
-    device: str = option("auto", help="musicnn kinds: 'auto' (CUDA when present), 'cpu', 'cuda' or 'cuda:N'.")
+    checkpoint: str | None = option(
+        None,
+        help="Embedding kinds 'clap' and 'hf-encoder': the pretrained model, a Hugging Face hub name, a short name "
+        "or a local save_pretrained folder (e.g. 'laion/clap-htsat-unfused', 'distilhubert').",
+    )
+    layer: int | None = option(
+        None, help="Kind 'hf-encoder': hidden layer to pool (0 = the input embeddings, -1 = the last); None averages all layers."
+    )
+    device: str = option("auto", help="Embedding kinds: 'auto' (CUDA when present), 'cpu', 'cuda' or 'cuda:N'.")
+    batch_size: int = option(8, help="Embedding kinds 'clap' and 'hf-encoder': windows per forward pass.")
     n_mfcc: int = option(20, help="Number of MFCCs.")
     n_fft: int = option(2048, help="STFT window length in samples.")
     hop_length: int = option(512, help="STFT hop in samples.")
@@ -229,7 +241,7 @@ def to_toml(values: dict) -> str:
         lines.append(f"[{name}]")
         inner = to_toml(table).splitlines()
         # nested tables inside a table get a dotted header
-        lines.extend(l.replace("[", f"[{name}.", 1) if l.startswith("[") else l for l in inner)
+        lines.extend(line.replace("[", f"[{name}.", 1) if line.startswith("[") else line for line in inner)
     return "\n".join(lines).strip() + "\n"
 
 

@@ -9,6 +9,8 @@ kind                what a row holds                                            
                     averaged over the 3 s patches of the clip or chunk
 ``musicnn-mtt``     the same for ``MTT_musicnn`` (MagnaTagATune tags)                   16 kHz
 ``musicnn``         both, side by side (one spectrogram feeds both networks)            16 kHz
+``clap``            CLAP's audio embedding (``features.checkpoint``), mean over the     48 kHz
+                    normalised embeddings of 10 s windows
 ==================  ================================================================  ========
 
 ``features.embedding`` picks the network's representation (for musicnn: ``penultimate``, 200
@@ -41,6 +43,7 @@ BACKENDS = {
     "musicnn-msd": "genrekit.pretrained.musicnn_features",
     "musicnn-mtt": "genrekit.pretrained.musicnn_features",
     "musicnn": "genrekit.pretrained.musicnn_features",
+    "clap": "genrekit.pretrained.clap",
 }
 KINDS = (HANDCRAFTED, *BACKENDS)
 
@@ -99,7 +102,7 @@ def cache_settings(cfg: FeatureConfig) -> dict:
 
 
 # FeatureConfig fields that only embedding kinds read (left out of hand-crafted cache keys)
-_EMBEDDING_FIELDS = ("kind", "embedding", "device")
+_EMBEDDING_FIELDS = ("kind", "embedding", "device", "checkpoint", "layer", "batch_size")
 
 
 def feature_names(cfg: FeatureConfig) -> list[str]:

@@ -78,7 +78,8 @@ class ClassicModel:
     ``export(fitted, extra, X, y)`` turns it into :class:`Exported`; ``restore(exported)`` returns
     ``proba(X) -> (n, n_fit_classes)``. ``features`` fixes fields of the feature config the model
     needs (the zero-shot model reads musicnn tag probabilities); with ``needs_names`` the builder
-    also receives ``labels`` (of the classes it is fitted on) and ``feature_columns``.
+    also receives ``labels`` (of the classes it is fitted on), ``feature_columns`` and ``features``
+    (the FeatureConfig).
     """
 
     name: str
@@ -687,6 +688,7 @@ def fit_classic(
     seed: int = 0,
     progress: bool = True,
     class_weight: str | None = None,
+    features=None,
 ) -> ClassicFit:
     """Fit every candidate on train, pick the best by validation macro F1 per track.
 
@@ -713,6 +715,9 @@ def fit_classic(
         'balanced' weights each training row by ``n / (k * count of its class)`` (see
         :func:`genrekit.evaluate.balanced_class_weights`), so every genre weighs the same in the
         loss on unbalanced data (FMA-medium); None weighs every row the same.
+    features : genrekit.config.FeatureConfig, optional
+        The feature settings, handed to builders that need them (``needs_names``: the zero-shot
+        models read the checkpoint behind the features).
 
     Returns
     -------
@@ -748,7 +753,8 @@ def fit_classic(
     started = time.perf_counter()
     for candidate in tqdm(candidates, desc=f"{name} search", unit="fit", disable=not progress or len(candidates) < 2):
         t0 = time.perf_counter()
-        names = {"labels": [labels[i] for i in class_ids], "feature_columns": feature_columns} if model.needs_names else {}
+        names = ({"labels": [labels[i] for i in class_ids], "feature_columns": feature_columns, "features": features}
+                 if model.needs_names else {})
         estimator = model.build(num_classes=len(class_ids), params=dict(candidate), seed=seed, **names)
         fitted, extra = fit(estimator, train.X, y_fit, X_valid_fit, y_valid_fit, seed, sample_weight=sample_weight, valid_weight=valid_weight)
         predictor = ClassicPredictor(
@@ -860,6 +866,7 @@ def train_classic(config, *, progress: bool = True) -> Path:
         seed=config.train.seed,
         progress=progress,
         class_weight=config.train.class_weight,
+        features=config.features,
     )
     predictor = result.predictor
     test_scores = track_metrics(test_part.groups, predictor.predict_proba(test_part.X), test_part.truth(), data.labels)
@@ -931,7 +938,9 @@ def configured(config):
     """``config`` with the feature settings its classic model requires (a copy when they differ)."""
     import dataclasses
 
-    required = CLASSIC_MODELS[config.model.name].features if config.model.name in CLASSIC_MODELS else None
+    required = dict(CLASSIC_MODELS[config.model.name].features or {}) if config.model.name in CLASSIC_MODELS else {}
+    if required and config.model.checkpoint:
+        required.setdefault("checkpoint", config.model.checkpoint)  # --checkpoint names the network behind the features
     if not required or all(getattr(config.features, k) == v for k, v in required.items()):
         return config
     return dataclasses.replace(config, features=dataclasses.replace(config.features, **required))

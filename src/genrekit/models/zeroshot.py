@@ -1,58 +1,85 @@
-"""``musicnn-zeroshot``: genres from musicnn's tag probabilities, with no training at all.
+"""Zero-shot genre models: genres from a pretrained network with no training at all.
 
-A member of the ``classic`` family whose "fit" sets nothing: the weights of
-:mod:`genrekit.pretrained.genre_map` (a hand-set multinomial logistic regression over the 100
-tag probabilities of ``MSD_musicnn`` and ``MTT_musicnn``) are laid out for the dataset's genres.
-It reads the ``musicnn`` feature kind with the ``taggram`` embedding (forced, whatever the
-config says), so the features come from the same resumable cache, and the run folder is an
-ordinary classic run: scored on the test split (train data is not used; validation is scored
-too), listed by ``genrekit results`` with its split kind, and usable by ``predict``, ``album``,
-ensembles and ``space build`` like any run.
+Both are members of the ``classic`` family whose "fit" learns nothing from the training split: a
+fixed linear scorer over the network's features, softmax over the dataset's genres.
 
-``model.params.temperature`` (default 0.1) sets the softmax temperature: it changes the
-probabilities' confidence, never the ranking.
+``musicnn-zeroshot``
+    The weights of :mod:`genrekit.pretrained.genre_map` (a hand-set multinomial logistic
+    regression over the 100 tag probabilities of ``MSD_musicnn`` and ``MTT_musicnn``) laid out for
+    the dataset's genres. Reads the ``musicnn`` feature kind with the ``taggram`` embedding.
+    ``model.params.temperature`` (default 0.1) sets the softmax temperature.
+``clap-zeroshot``
+    CLAP's text embeddings of prompts naming each genre (:data:`genrekit.pretrained.clap.PROMPTS`,
+    averaged); a clip's probabilities are the softmax of CLAP's logit scale times the cosine
+    between its audio embedding (the ``clap`` feature kind) and each genre's text embedding.
+    ``--checkpoint`` (``model.checkpoint``) names the CLAP model (default ``laion/larger_clap_music``).
+
+The feature settings they need are forced whatever the config says, so features come from the
+same resumable cache, and each run folder is an ordinary classic run: scored on the test split
+(validation too), listed by ``genrekit results`` with its split kind, usable by ``predict``,
+``album``, ensembles and ``space build`` like any run. The exported form is two arrays
+(``weights``, n_features x n_genres) and a temperature, so a reloaded run needs neither the
+mapping code nor CLAP's text tower.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from genrekit.errors import ConfigError
 from genrekit.models.classic import CLASSIC_MODELS, ClassicModel, Exported, register_classic
 from genrekit.pretrained.genre_map import TEMPERATURE, weight_matrix
 
 NAME = "musicnn-zeroshot"
+CLAP_NAME = "clap-zeroshot"
 
 
-class TagRule:
-    """The untrained estimator: genre scores = tag probabilities @ weights, softmax with a temperature."""
+class LinearRule:
+    """An untrained linear scorer: softmax(x' @ weights / temperature), x' = x or x / |x|."""
 
-    def __init__(self, *, genres: list[str], feature_columns: list[str], temperature: float):
+    def __init__(self, weights: np.ndarray, *, temperature: float, normalise: bool = False):
         if not temperature > 0:
-            from genrekit.errors import ConfigError
-
             raise ConfigError(f"model.params.temperature must be positive, got {temperature}")
-        self.weights = weight_matrix(genres, feature_columns)
+        self.weights = np.asarray(weights, dtype=np.float64)
         self.temperature = float(temperature)
+        self.normalise = bool(normalise)
 
 
-def _build(*, num_classes: int, params: dict, seed: int = 0, labels=None, feature_columns=None) -> TagRule:
-    return TagRule(genres=list(labels), feature_columns=list(feature_columns), temperature=params.get("temperature", TEMPERATURE))
+def _build_tags(*, num_classes: int, params: dict, seed: int = 0, labels=None, feature_columns=None, features=None):
+    return LinearRule(weight_matrix(list(labels), list(feature_columns)), temperature=params.get("temperature", TEMPERATURE))
+
+
+def _build_clap(*, num_classes: int, params: dict, seed: int = 0, labels=None, feature_columns=None, features=None):
+    from genrekit.pretrained.clap import PROMPTS, load
+
+    clap = load(features)
+    prompts = tuple(params.get("prompts") or PROMPTS)
+    if not all("{genre}" in p for p in prompts):
+        raise ConfigError("every model.params.prompts template needs a '{genre}' placeholder")
+    text = clap.genre_embeddings(list(labels), prompts=prompts)  # (genres, dim)
+    return LinearRule(text.T, temperature=1.0 / clap.logit_scale, normalise=True)
 
 
 def _fit(estimator, X, y, X_valid, y_valid, seed, *, sample_weight=None, valid_weight=None):
     return estimator, {}  # zero-shot: nothing is learnt from the training split
 
 
-def _export(fitted: TagRule, extra, X, y) -> Exported:
-    return Exported(arrays={"weights": fitted.weights}, meta={"temperature": fitted.temperature})
+def _export(fitted: LinearRule, extra, X, y) -> Exported:
+    return Exported(arrays={"weights": fitted.weights}, meta={"temperature": fitted.temperature, "normalise": fitted.normalise})
 
 
 def _restore(exported: Exported):
     weights = np.asarray(exported.arrays["weights"], dtype=np.float64)
     temperature = float(exported.meta["temperature"])
+    normalise = bool(exported.meta.get("normalise", False))
 
     def proba(X):
-        z = (np.asarray(X, dtype=np.float64) @ weights) / temperature
+        X = np.asarray(X, dtype=np.float64)
+        if normalise:
+            X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+        z = (X @ weights) / temperature
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
@@ -67,7 +94,7 @@ SPEC = ClassicModel(
     grid={},
     fixed={"temperature": TEMPERATURE},
     defaults={},
-    build=_build,
+    build=_build_tags,
     export=_export,
     restore=_restore,
     fit=_fit,
@@ -75,11 +102,27 @@ SPEC = ClassicModel(
     needs_names=True,
 )
 
-if NAME not in CLASSIC_MODELS:
-    register_classic(SPEC)
+CLAP_SPEC = ClassicModel(
+    name=CLAP_NAME,
+    description="Zero-shot genres from CLAP text prompts (Wu et al. 2023; --checkpoint, default laion/larger_clap_music; "
+    "needs the hub or a local folder).",
+    grid={},
+    fixed={},
+    defaults={},
+    build=_build_clap,
+    export=_export,
+    restore=_restore,
+    fit=_fit,
+    features={"kind": "clap"},
+    needs_names=True,
+)
+
+for _spec in (SPEC, CLAP_SPEC):
+    if _spec.name not in CLASSIC_MODELS:
+        register_classic(_spec)
 
 
-def default_run(*, genres: tuple[str, ...] | None = None, fetch: bool = True) -> "Path":
+def default_run(*, genres: tuple[str, ...] | None = None, fetch: bool = True) -> Path:
     """A ready run folder of the zero-shot model over GTZAN's ten genres (made once, then reused).
 
     This is what ``genrekit predict`` and the app use when no run is given: real music gets a
@@ -97,7 +140,6 @@ def default_run(*, genres: tuple[str, ...] | None = None, fetch: bool = True) ->
     import os
     import shutil
     import tempfile
-    from pathlib import Path
 
     from genrekit import paths
     from genrekit.config import ExperimentConfig
@@ -121,7 +163,7 @@ def default_run(*, genres: tuple[str, ...] | None = None, fetch: bool = True) ->
     for key, value in SPEC.features.items():
         setattr(config.features, key, value)
     columns = kinds.feature_names(config.features)
-    rule = TagRule(genres=list(genres), feature_columns=columns, temperature=TEMPERATURE)
+    rule = LinearRule(weight_matrix(list(genres), columns), temperature=TEMPERATURE)
     predictor = ClassicPredictor(model=NAME, labels=list(genres), feature_columns=columns,
                                  class_ids=list(range(len(genres))), exported=_export(rule, {}, None, None),
                                  params={"temperature": TEMPERATURE})

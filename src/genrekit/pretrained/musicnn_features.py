@@ -24,8 +24,16 @@ EMBEDDINGS = {"penultimate": ("penultimate",), "taggram": ("taggram",), "max_poo
 _SHORT = {"penultimate": "pen", "max_pool": "max", "mean_pool": "mean"}
 
 
+#: The representation used when ``features.embedding`` is None.
+DEFAULT_EMBEDDING = "penultimate"
+
+
+def embedding(cfg: FeatureConfig) -> str:
+    return cfg.embedding or DEFAULT_EMBEDDING
+
+
 def check(cfg: FeatureConfig) -> None:
-    if cfg.embedding not in EMBEDDINGS:
+    if embedding(cfg) not in EMBEDDINGS:
         raise ConfigError(f"unknown features.embedding {cfg.embedding!r} for {cfg.kind!r}; available: {', '.join(EMBEDDINGS)}")
 
 
@@ -43,7 +51,7 @@ def version(cfg: FeatureConfig) -> str:
 
 def cache_settings(cfg: FeatureConfig) -> dict:
     """What the values depend on (the device does not change them)."""
-    return {"kind": cfg.kind, "embedding": cfg.embedding}
+    return {"kind": cfg.kind, "embedding": embedding(cfg)}
 
 
 def tag_column(model: str, tag: str) -> str:
@@ -55,7 +63,7 @@ def feature_names(cfg: FeatureConfig) -> list[str]:
     names = []
     for model in KINDS[cfg.kind]:
         prefix = model.split("_")[0].lower()
-        for output in EMBEDDINGS[cfg.embedding]:
+        for output in EMBEDDINGS[embedding(cfg)]:
             if output == "taggram":
                 names += [tag_column(model, t) for t in TAGS[model]]
             else:
@@ -86,6 +94,6 @@ def embed(y: np.ndarray, spans: list[tuple[int, int]], cfg: FeatureConfig) -> np
     # every span's patches in one batch, then each row is the mean over its span's patches
     patches = [net.patches(y[a:b]) for a, b in spans]
     outputs = net.run_patches(torch.cat(patches))
-    values = np.concatenate([outputs[m][o] for m in KINDS[cfg.kind] for o in EMBEDDINGS[cfg.embedding]], axis=1)
+    values = np.concatenate([outputs[m][o] for m in KINDS[cfg.kind] for o in EMBEDDINGS[embedding(cfg)]], axis=1)
     bounds = np.cumsum([0] + [len(p) for p in patches])
     return np.stack([values[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:])]).astype(np.float64)
