@@ -228,3 +228,52 @@ def embed(y: np.ndarray, spans: list[tuple[int, int]], cfg: FeatureConfig) -> np
     """One row per span of ``y`` (48 kHz): the mean normalised embedding of its 10 s windows."""
     model = load(cfg)
     return np.stack([model.embed_signal(y[a:b]) for a, b in spans])
+
+
+# ---------------------------------------------------------------------- random stand-ins
+
+
+def make_random_clap(out_dir: str | Path, *, tiny: bool = True, seed: int = 0) -> Path:
+    """Write a randomly initialised CLAP checkpoint folder (model, feature extractor, tokenizer).
+
+    Loaded exactly like a hub checkpoint (``features.checkpoint`` / ``--checkpoint`` = the
+    folder), so tests and benchmarks exercise the real code path without a download. ``tiny``:
+    a miniature (projection 16, one block per stage) for tests; otherwise the dimensions of
+    ``laion/clap-htsat-unfused`` (HTSAT-tiny audio tower, RoBERTa-base text tower) for speed
+    measurements. The tokenizer is a small byte-level BPE trained here on genre prompts; its
+    embeddings are random like the rest, so nothing it says about music means anything.
+    """
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import ClapConfig, ClapFeatureExtractor, ClapModel, ClapProcessor, RobertaTokenizerFast
+
+    from genrekit.data.gtzan import GTZAN_GENRES
+
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    bpe = Tokenizer(models.BPE(unk_token="<unk>"))
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    corpus = [p.format(genre=prompt_name(g)) for g in GTZAN_GENRES for p in PROMPTS]
+    bpe.train_from_iterator(corpus * 4, trainers.BpeTrainer(vocab_size=400, special_tokens=specials,
+                                                            initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    bpe.post_processor = processors.RobertaProcessing(("</s>", bpe.token_to_id("</s>")), ("<s>", bpe.token_to_id("<s>")))
+    tokenizer = RobertaTokenizerFast(tokenizer_object=bpe, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
+                                     pad_token="<pad>", mask_token="<mask>", model_max_length=77)
+    ids = dict(pad_token_id=bpe.token_to_id("<pad>"), bos_token_id=bpe.token_to_id("<s>"), eos_token_id=bpe.token_to_id("</s>"))
+    if tiny:
+        # the audio tower's width doubles per stage: hidden_size = patch_embeds_hidden_size * 2 ** (stages - 1)
+        audio = dict(spec_size=256, num_mel_bins=64, patch_embeds_hidden_size=8, hidden_size=64, depths=[1, 1, 1, 1],
+                     num_attention_heads=[1, 1, 1, 1], window_size=8, projection_dim=16, enable_fusion=False)
+        text = dict(vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                    intermediate_size=32, max_position_embeddings=80, projection_dim=16, **ids)
+        config = ClapConfig(text_config=text, audio_config=audio, projection_dim=16)
+    else:
+        config = ClapConfig(text_config=dict(vocab_size=50265, **ids), audio_config=dict(enable_fusion=False))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = ClapModel(config)
+    model.save_pretrained(out)
+    ClapProcessor(feature_extractor=ClapFeatureExtractor(truncation="rand_trunc"), tokenizer=tokenizer).save_pretrained(out)
+    return out
