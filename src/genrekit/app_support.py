@@ -695,9 +695,15 @@ class Tagger:
         genrekit.pretrained.weights.WeightsError
             If the weights are missing and cannot be fetched.
         """
-        from genrekit.pretrained.musicnn import MusicnnExtractor
+        from genrekit.config import FeatureConfig
+        from genrekit.pretrained import musicnn_features
+        from genrekit.pretrained.weights import WeightsError, have_weights, missing_weights_message
 
-        return cls(MusicnnExtractor(tuple(TAG_COLUMNS), device=device, fetch=fetch), **kwargs)
+        if not fetch and not have_weights():
+            raise WeightsError(missing_weights_message())
+        # the process-wide extractor of the 'musicnn' feature kind: the zero-shot model's features
+        # and the tags share one copy of the weights
+        return cls(musicnn_features.extractor(FeatureConfig(kind="musicnn", device=device)), **kwargs)
 
     def tag(self, y: np.ndarray, sr: int) -> TagPanel:
         """musicnn's top tags of the middle :attr:`seconds` of a signal.

@@ -43,13 +43,16 @@ def _looks_like_path(text: str) -> bool:
     return text.startswith((".", "/", "~")) or text.count("/") > 1 or os.sep != "/" and os.sep in text
 
 
-def resolve_checkpoint(name_or_path: str | os.PathLike | None) -> str:
+def resolve_checkpoint(name_or_path: str | os.PathLike | None, *, setting: str = "model.checkpoint") -> str:
     """Turn ``model.checkpoint`` into something ``from_pretrained`` accepts.
 
     Parameters
     ----------
     name_or_path : str or PathLike
         A short alias (see :data:`KNOWN_CHECKPOINTS`), a hub name, or a local ``save_pretrained`` folder.
+    setting : str
+        The config field it came from, named in error messages (``features.checkpoint`` for the
+        ``hf-encoder`` feature kind).
 
     Returns
     -------
@@ -81,7 +84,7 @@ def resolve_checkpoint(name_or_path: str | os.PathLike | None) -> str:
     local = Path(text).expanduser()
     if local.exists():
         if not local.is_dir():
-            raise ConfigError(f"{local}: model.checkpoint must be a save_pretrained folder, not a file")
+            raise ConfigError(f"{local}: {setting} must be a save_pretrained folder, not a file")
         for needed in ("config.json", "preprocessor_config.json"):
             if not (local / needed).is_file():
                 raise ConfigError(
@@ -90,7 +93,7 @@ def resolve_checkpoint(name_or_path: str | os.PathLike | None) -> str:
                 )
         return str(local.resolve())
     if isinstance(name_or_path, os.PathLike) or _looks_like_path(text):
-        raise ConfigError(f"{local}: model.checkpoint folder not found")
+        raise ConfigError(f"{local}: {setting} folder not found")
     return text
 
 
@@ -137,8 +140,9 @@ def _hf_home() -> str:
 
 
 @contextlib.contextmanager
-def hub_errors(checkpoint: str, *, what: str = "model") -> Iterator[None]:
-    """Turn ``from_pretrained`` failures for ``checkpoint`` into a :class:`ConfigError` that says what to do."""
+def hub_errors(checkpoint: str, *, what: str = "model", setting: str = "model.checkpoint (--checkpoint PATH)") -> Iterator[None]:
+    """Turn ``from_pretrained`` failures for ``checkpoint`` into a :class:`ConfigError` that says what to do
+    (``setting``: where a local folder goes instead)."""
     try:
         yield
     except _hub_error_types() as exc:
@@ -154,7 +158,7 @@ def hub_errors(checkpoint: str, *, what: str = "model") -> Iterator[None]:
             f"could not load the {what} of '{checkpoint}' ({reason}): {mode}. To fix: run once with network "
             f"access so the model is cached (cache: HF_HOME={_hf_home()}); or set HF_HOME to a cache that "
             "already holds it (HF_HUB_OFFLINE=1 then stops network attempts); or pass a local folder written "
-            "by save_pretrained as model.checkpoint (--checkpoint PATH). Check the name's spelling too."
+            f"by save_pretrained as {setting}. Check the name's spelling too."
         ) from None
 
 
