@@ -1,7 +1,10 @@
-"""How fast the pretrained musicnn taggers are on a 30 s clip, against the plain PyTorch port and the hand-crafted features.
+"""How fast the pretrained musicnn taggers are on a 30 s clip, against the plain PyTorch port, the hand-crafted features
+and (``--encoders``) the frozen transformer encoders.
 
     python bench/pretrained.py                       # about 1.5 minutes on 2 cores
     python bench/pretrained.py --quick               # one thread, one timed call per row
+    python bench/pretrained.py --encoders            # also the frozen transformer encoders (about 3 minutes more)
+    python bench/pretrained.py --encoders-only       # only those (no musicnn weights needed)
     python bench/pretrained.py --audio song.ogg --repeats 9 --json musicnn.json
 
 The clip: the middle 30 s of a real recording from ``../shared/real_audio`` (looped if shorter),
@@ -23,15 +26,23 @@ untimed warm-up call:
 4. genrekit's hand-crafted features (``extract_features`` at 22,050 Hz, default settings, after
    ``warm_up``), one thread;
 5. the target of the musicnn issue, at most 0.5 s per 30 s clip on one idle core, against the
-   1-thread rows of the default (tiled) front-end, judged on wall and on CPU time.
+   1-thread rows of the default (tiled) front-end, judged on wall and on CPU time;
+6. with ``--encoders``: the ``hf-encoder`` feature kind (``genrekit.pretrained.hf_encoder.embed``
+   on the 16 kHz clip, every hidden state pooled, as the default ``features.layer = None``) for
+   DistilHuBERT, wav2vec 2.0 base and Whisper small's encoder at their published sizes, with
+   **random weights** written by ``make_random_pretrained(..., tiny=False)``: speed and memory
+   only, nothing about what the embeddings are worth. DistilHuBERT and wav2vec 2.0 see the clip
+   as a 20 s and a 10 s window, Whisper as one 30 s window.
 
 Every configuration runs in a fresh subprocess (thread count fixed before torch starts), so its
-memory is its own: "peak MiB" is the process's peak resident set size (``ru_maxrss``) and
-"+MiB" its rise over the same once torch, librosa (mel filters included) and the clip are
-loaded: weights, activations, scratch and the code pages of the kernels used; on CUDA both are
-``torch.cuda.max_memory_allocated``. Wall and CPU time (this process, all threads) are shown
-side by side: on a busy machine the CPU time of a 1-thread row is the better guide to an idle
-core. Weights come from the cache (``genrekit pretrained fetch musicnn``); they are fetched
+memory is its own: "peak MiB" is the process's peak resident set size (``VmHWM``; Linux keeps
+``ru_maxrss`` across ``exec``, so that would include the parent's) and "+MiB" its rise over the
+same once torch, librosa (mel filters included) and the clip are loaded: weights, activations,
+scratch and the code pages of the kernels used; on CUDA both are
+``torch.cuda.max_memory_allocated``. For the encoders the baseline is taken once
+``transformers`` is imported too, so "+MiB" is the model's load and its forward passes. Wall and
+CPU time (this process, all threads) are shown side by side: on a busy machine the CPU time of a
+1-thread row is the better guide to an idle core. Weights come from the cache (``genrekit pretrained fetch musicnn``); they are fetched
 through pip first when missing.
 
 Prints a Markdown table.
@@ -58,6 +69,8 @@ TARGET_MS = 500.0
 #: 10 s instead of 0.3 s (OpenMP threads spinning on each other), and the run should still end.
 BUDGET_S = 8.0
 MODEL_SETS = (("MSD_musicnn",), ("MTT_musicnn",), ("MSD_musicnn", "MTT_musicnn"))
+#: Frozen encoders of the --encoders rows (``genrekit.models.hf_hub.ARCHITECTURES``), at published size.
+ENCODERS = ("distilhubert", "wav2vec2-base", "whisper-small")
 REAL_AUDIO = Path(__file__).resolve().parents[2] / "shared" / "real_audio"
 # full-band music, 30 s or longer, in order of preference
 REAL_CLIPS = ("Kevin_MacLeod_-_Vibe_Ace.ogg", "Karissa_Hobbs_-_Lets_Go_Fishin.ogg",
@@ -101,6 +114,15 @@ def make_clip(seconds: float, audio: str | None) -> tuple[np.ndarray, np.ndarray
 def _rss_mib() -> float:
     import resource
 
+    # Linux keeps ru_maxrss across execve, so a child would report the parent's peak (1.5 GiB once it
+    # has written a real-size Whisper checkpoint); VmHWM belongs to the new address space
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
@@ -189,6 +211,31 @@ def measure_features(spec: dict) -> dict:
             "n_features": len(features), "threads": spec["threads"]}
 
 
+def measure_encoder(spec: dict) -> dict:
+    """Time the hf-encoder feature kind on the clip with a random real-size checkpoint (runs in the child process)."""
+    import torch
+    import transformers  # noqa: F401  (in the baseline: the import is not the model's memory)
+
+    from genrekit.config import FeatureConfig
+    from genrekit.pretrained import hf_encoder
+
+    if spec["threads"]:
+        torch.set_num_threads(spec["threads"])
+    y = np.load(spec["clip"])["y16"]
+    baseline = _rss_mib()
+    cfg = FeatureConfig(kind="hf-encoder", checkpoint=spec["checkpoint"], device="cpu", layer=None)
+    started = time.perf_counter()
+    encoder = hf_encoder.load(cfg)
+    load_s = time.perf_counter() - started
+    hf_encoder.embed(y, [(0, len(y))], cfg)  # warm-up: oneDNN primitives, allocator
+    wall, cpu, calls = _median_ms(lambda: hf_encoder.embed(y, [(0, len(y))], cfg), spec["repeats"])
+    peak = _rss_mib()
+    windows = [len(w) / encoder.spec.sample_rate for w in encoder.windows(y)]
+    return {"wall_ms": wall, "cpu_ms": cpu, "calls": calls, "peak_mib": peak, "rise_mib": peak - baseline, "load_s": load_s,
+            "windows_s": windows, "dim": encoder.dim, "hidden_states": encoder.spec.num_layers + 1,
+            "params_m": sum(p.numel() for p in encoder.model.parameters()) / 1e6, "threads": torch.get_num_threads()}
+
+
 def run_child(spec: dict) -> dict:
     """Run one configuration in a fresh interpreter; its row, or ``{"error": ...}``."""
     env = dict(os.environ)
@@ -211,7 +258,7 @@ def _label(models) -> str:
     return " + ".join(models)
 
 
-def table(rows: list[dict], *, cuda: bool) -> list[str]:
+def table(rows: list[dict], *, cuda: bool, musicnn: bool = True) -> list[str]:
     head = ["measurement", "models", "device", "threads", "front-end", "wall ms", "CPU ms", "peak MiB", "+MiB", "note"]
     out = ["| " + " | ".join(head) + " |", "|---|---|---|---:|---|---:|---:|---:|---:|---|"]
 
@@ -242,7 +289,7 @@ def table(rows: list[dict], *, cuda: bool) -> list[str]:
                  f"{r['logmel_cpu_ms']:.1f}", "-", "-", "")
 
     gpu_rows = [r for r in rows if r["kind"] == "musicnn" and r["device"] != "cpu"]
-    if not cuda:
+    if musicnn and not cuda:
         line("musicnn forward on CUDA", "-", "cuda", "-", "-", "-", "-", "-", "-", "no CUDA device")
     for r in gpu_rows:
         if "error" in r:
@@ -262,6 +309,20 @@ def table(rows: list[dict], *, cuda: bool) -> list[str]:
         line("hand-crafted features (extract_features, 22,050 Hz)", "-", "cpu", r["threads"], "-", f"{r['wall_ms']:.0f}",
              f"{r['cpu_ms']:.0f}", f"{r['peak_mib']:.0f}", f"{r['rise_mib']:.0f}",
              f"{r['n_features']} features; warm_up {r['warm_up_s']:.0f} s once per process")
+
+    for r in (r for r in rows if r["kind"] == "encoder"):
+        if "error" in r:
+            line("frozen encoder (hf-encoder), one clip", r["arch"], "cpu", r.get("threads") or "-", "-", "-", "-", "-", "-",
+                 f"failed: {r['error']}")
+            continue
+        windows = " + ".join(f"{w:g} s" for w in r["windows_s"])
+        front = "log-mel" if r["arch"].startswith("whisper") else "waveform"
+        notes = [f"**random weights: speed and memory only**; {r['params_m']:.1f}M parameters, {r['dim']} values "
+                 f"(mean of {r['hidden_states']} hidden states); load {r['load_s']:.1f} s"]
+        if r["calls"] < r["repeats"]:
+            notes.append(f"{r['calls']} of {r['repeats']} calls ({BUDGET_S:g} s budget)")
+        line("frozen encoder (hf-encoder), one clip", r["arch"], "cpu", r["threads"], f"{front}, windows {windows}",
+             f"{r['wall_ms']:.0f}", f"{r['cpu_ms']:.0f}", f"{r['peak_mib']:.0f}", f"{r['rise_mib']:.0f}", "; ".join(notes))
 
     for (models, threads, tiled), r in cpu_rows.items():
         if threads != 1 or not tiled or "error" in r:
@@ -289,13 +350,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="patches per forward pass in the CUDA batch row (default: %(default)s)")
     parser.add_argument("--no-cuda", action="store_true", help="skip the CUDA rows even when a GPU is present")
     parser.add_argument("--quick", action="store_true", help="one thread and one timed call per row (about 25 s)")
+    parser.add_argument("--encoders", action="store_true",
+                        help="also time the frozen transformer encoders (hf-encoder kind) at published size, random weights")
+    parser.add_argument("--encoders-only", action="store_true", help="only the --encoders rows")
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child:
         spec = json.loads(args.child)
-        print(json.dumps(measure_features(spec) if spec["kind"] == "features" else measure_musicnn(spec)))
+        measure = {"features": measure_features, "encoder": measure_encoder}.get(spec["kind"], measure_musicnn)
+        print(json.dumps(measure(spec)))
         return 0
 
     if args.quick:
@@ -303,12 +368,14 @@ def main(argv: list[str] | None = None) -> int:
     threads = [int(t) for t in args.threads.split(",") if t.strip()]
     if args.repeats < 1 or not threads or min(threads) < 1:
         parser.error("--repeats and every --threads value must be at least 1")
+    musicnn = not args.encoders_only
+    encoders = args.encoders or args.encoders_only
 
     import torch
 
     from genrekit.pretrained.weights import WeightsError, fetch_musicnn, have_weights
 
-    if not have_weights():
+    if musicnn and not have_weights():
         print("musicnn weights not cached: fetching them with pip (musicnn==0.1.0, 29 MB, no dependencies)", file=sys.stderr)
         try:
             fetch_musicnn()
@@ -319,26 +386,39 @@ def main(argv: list[str] | None = None) -> int:
     load_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     started = time.perf_counter()
     y22, y16, what = make_clip(args.seconds, args.audio)
-    cuda = torch.cuda.is_available() and not args.no_cuda
+    cuda = torch.cuda.is_available() and not args.no_cuda and musicnn
     rows = []
     with tempfile.TemporaryDirectory(prefix="genrekit-bench-pretrained-") as tmp:
         clip = str(Path(tmp) / "clip.npz")
         np.savez(clip, y22=y22, y16=y16)
         common = {"clip": clip, "repeats": args.repeats}
-        specs = [{**common, "kind": "musicnn", "models": list(m), "device": "cpu", "threads": t, "tiled": tiled}
-                 for m in MODEL_SETS for t in threads for tiled in (False, True)]  # plain then tiled: close in time
-        if cuda:
-            specs += [{**common, "kind": "musicnn", "models": list(m), "device": "cuda", "threads": 0, "tiled": False,
-                       "gpu_clips": args.gpu_clips, "gpu_batch": args.gpu_batch} for m in MODEL_SETS]
-        specs.append({**common, "kind": "features", "device": "cpu", "threads": 1})
+        specs = []
+        if musicnn:
+            specs += [{**common, "kind": "musicnn", "models": list(m), "device": "cpu", "threads": t, "tiled": tiled}
+                      for m in MODEL_SETS for t in threads for tiled in (False, True)]  # plain then tiled: close in time
+            if cuda:
+                specs += [{**common, "kind": "musicnn", "models": list(m), "device": "cuda", "threads": 0, "tiled": False,
+                           "gpu_clips": args.gpu_clips, "gpu_batch": args.gpu_batch} for m in MODEL_SETS]
+            specs.append({**common, "kind": "features", "device": "cpu", "threads": 1})
+        if encoders:
+            from genrekit.models.hf_hub import make_random_pretrained
+
+            for arch in ENCODERS:
+                print(f"writing a random {arch} checkpoint at published size ...", file=sys.stderr, flush=True)
+                folder = make_random_pretrained(arch, Path(tmp) / arch, tiny=False)
+                specs += [{**common, "kind": "encoder", "arch": arch, "checkpoint": str(folder), "device": "cpu", "threads": t}
+                          for t in threads]
         for spec in specs:
-            label = _label(spec.get("models", ["hand-crafted features"]))
+            label = spec.get("arch") or _label(spec.get("models", ["hand-crafted features"]))
             print(f"measuring {label} on {spec['device']}, {spec['threads'] or 'default'} thread(s)"
                   f"{', tiled' if spec.get('tiled') else ''} ...", file=sys.stderr, flush=True)
             rows.append(run_child(spec))
     load_end = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
 
-    print(f"# Pretrained musicnn vs plain port vs hand-crafted features: one {args.seconds:g} s clip")
+    title = "Pretrained musicnn vs plain port vs hand-crafted features" if musicnn else "Frozen transformer encoders"
+    if musicnn and encoders:
+        title += " vs frozen transformer encoders"
+    print(f"# {title}: one {args.seconds:g} s clip")
     print(f"\nclip: {what} ({len(y16) / MUSICNN_SR:g} s at 16 kHz for musicnn, {SR} Hz for the features); "
           f"median of {args.repeats} timed call(s) after one warm-up")
     print(f"{os.cpu_count()} CPU cores, load average {load_start:.2f} at the start and {load_end:.2f} at the end; "
@@ -347,10 +427,10 @@ def main(argv: list[str] | None = None) -> int:
         print("the machine is busy: rows with as many threads as cores share them with other work (noisy wall "
               "times; OpenMP threads spin while they wait, inflating CPU times)")
     print()
-    print("\n".join(table(rows, cuda=cuda)))
+    print("\n".join(table(rows, cuda=cuda, musicnn=musicnn)))
     print("\nwall and CPU ms per 30 s clip; peak MiB: process peak RSS on CPU (torch.cuda.max_memory_allocated on CUDA), "
           "+MiB: its rise once torch, librosa and the clip are loaded "
-          "(the features: once warm_up has run).")
+          "(the features: once warm_up has run; the encoders: once transformers is imported).")
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(rows, handle, indent=2)

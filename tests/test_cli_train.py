@@ -228,7 +228,8 @@ def test_list_models_and_config_commands(capsys, tmp_path):
 @pytest.mark.parametrize("name", ["debug", "xgboost", "logreg", "leaky-chunks", "xgboost-chunks", "gtzan-filtered", "fma-medium-xgboost",
                                   "gtzan-filtered-musicnn-logreg", "gtzan-filtered-musicnn-xgboost",
                                   "gtzan-filtered-musicnn-zeroshot", "fma-small-musicnn-logreg",
-                                  "gtzan-filtered-clap-zeroshot", "gtzan-filtered-clap-logreg"])
+                                  "gtzan-filtered-clap-zeroshot", "gtzan-filtered-clap-logreg",
+                                  "gtzan-filtered-whisper-encoder-logreg"])
 def test_shipped_configs_load(name):
     from genrekit.config import load_config
     from genrekit.features import kinds
@@ -238,4 +239,4 @@ def test_shipped_configs_load(name):
     assert get_model(config.model.name).family == "classic"
     kinds.check(config.features)
     pretrained = config.features.kind != "handcrafted" or config.model.name.endswith("-zeroshot")
-    assert pretrained == ("musicnn" in name or "clap" in name)
+    assert pretrained == ("musicnn" in name or "clap" in name or "encoder" in name)

@@ -53,7 +53,8 @@ def add_shortcut_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", metavar="KIND", help="auto, random, artist, filtered, official or leaky-chunks (data.split)")
     parser.add_argument("--chunk-seconds", type=float, metavar="S", help="cut clips into chunks of S seconds (data.chunk_seconds)")
     parser.add_argument("--features", dest="feature_kind", metavar="KIND",
-                        help="feature kind of feature models: handcrafted, musicnn-msd, musicnn-mtt or musicnn (features.kind)")
+                        help="feature kind of feature models: handcrafted, musicnn-msd, musicnn-mtt, musicnn, clap or "
+                        "hf-encoder (features.kind)")
     parser.add_argument("--runs", "--runs-dir", dest="runs", metavar="DIR",
                         help="where run folders go (runs_dir; default: models/runs)")
 

@@ -11,13 +11,18 @@ kind                what a row holds                                            
 ``musicnn``         both, side by side (one spectrogram feeds both networks)            16 kHz
 ``clap``            CLAP's audio embedding (``features.checkpoint``), mean over the     48 kHz
                     normalised embeddings of 10 s windows
+``hf-encoder``      a frozen DistilHuBERT, wav2vec 2.0 or Whisper encoder               16 kHz
+                    (``features.checkpoint``): hidden states of ``features.layer``
+                    (None: all layers averaged), mean over time and over the 20 s
+                    windows (Whisper: 30 s) of the clip or chunk
 ==================  ================================================================  ========
 
 ``features.embedding`` picks the network's representation (for musicnn: ``penultimate``, 200
 values, the default; ``taggram``, the 50 tag probabilities; ``max_pool`` / ``mean_pool``, 753
-each; ``pools``, both). Every classic model trained on an embedding kind is a linear or tree
-*probe* of the pretrained network; the cache, splits, results table and ensembles are the same
-for every kind. Each pretrained backbone is one backend module (:data:`BACKENDS`).
+each; ``pools``, both); ``hf-encoder`` picks its hidden layer with ``features.layer``. Every
+classic model trained on an embedding kind is a linear or tree *probe* of the pretrained network;
+the cache, splits, results table and ensembles are the same for every kind. Each pretrained
+backbone is one backend module (:data:`BACKENDS`).
 
 This module is the one place that dispatches on the kind: the batch extractor
 (:mod:`~genrekit.features.extract`) and the inference layer call these functions only.
@@ -44,6 +49,7 @@ BACKENDS = {
     "musicnn-mtt": "genrekit.pretrained.musicnn_features",
     "musicnn": "genrekit.pretrained.musicnn_features",
     "clap": "genrekit.pretrained.clap",
+    "hf-encoder": "genrekit.pretrained.hf_encoder",
 }
 KINDS = (HANDCRAFTED, *BACKENDS)
 
