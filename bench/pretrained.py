@@ -236,6 +236,31 @@ def measure_encoder(spec: dict) -> dict:
             "params_m": sum(p.numel() for p in encoder.model.parameters()) / 1e6, "threads": torch.get_num_threads()}
 
 
+def measure_clap(spec: dict) -> dict:
+    """Time the clap feature kind on the clip (resampled to 48 kHz) with a random real-size CLAP (child process)."""
+    import soxr
+    import torch
+    import transformers  # noqa: F401  (in the baseline: the import is not the model's memory)
+
+    from genrekit.config import FeatureConfig
+    from genrekit.pretrained import clap
+
+    if spec["threads"]:
+        torch.set_num_threads(spec["threads"])
+    y = soxr.resample(np.load(spec["clip"])["y16"], 16000, clap.SAMPLE_RATE).astype(np.float32)
+    baseline = _rss_mib()
+    cfg = FeatureConfig(kind="clap", checkpoint=spec["checkpoint"], device="cpu")
+    started = time.perf_counter()
+    model = clap.load(cfg)
+    load_s = time.perf_counter() - started
+    clap.embed(y, [(0, len(y))], cfg)  # warm-up
+    wall, cpu, calls = _median_ms(lambda: clap.embed(y, [(0, len(y))], cfg), spec["repeats"])
+    peak = _rss_mib()
+    return {"wall_ms": wall, "cpu_ms": cpu, "calls": calls, "peak_mib": peak, "rise_mib": peak - baseline, "load_s": load_s,
+            "dim": model.dim, "windows": int(np.ceil(len(y) / (model.window_seconds * clap.SAMPLE_RATE))),
+            "params_m": sum(p.numel() for p in model.model.audio_model.parameters()) / 1e6, "threads": torch.get_num_threads()}
+
+
 def run_child(spec: dict) -> dict:
     """Run one configuration in a fresh interpreter; its row, or ``{"error": ...}``."""
     env = dict(os.environ)
@@ -324,6 +349,18 @@ def table(rows: list[dict], *, cuda: bool, musicnn: bool = True) -> list[str]:
         line("frozen encoder (hf-encoder), one clip", r["arch"], "cpu", r["threads"], f"{front}, windows {windows}",
              f"{r['wall_ms']:.0f}", f"{r['cpu_ms']:.0f}", f"{r['peak_mib']:.0f}", f"{r['rise_mib']:.0f}", "; ".join(notes))
 
+    for r in (r for r in rows if r["kind"] == "clap"):
+        if "error" in r:
+            line("CLAP audio embedding (clap), one clip", "clap-htsat-unfused size", "cpu", r.get("threads") or "-", "-", "-",
+                 "-", "-", "-", f"failed: {r['error']}")
+            continue
+        notes = [f"**random weights: speed and memory only**; audio tower {r['params_m']:.1f}M parameters, {r['dim']} values, "
+                 f"mean of {r['windows']} windows of 10 s at 48 kHz; load {r['load_s']:.1f} s"]
+        if r["calls"] < r["repeats"]:
+            notes.append(f"{r['calls']} of {r['repeats']} calls ({BUDGET_S:g} s budget)")
+        line("CLAP audio embedding (clap), one clip", "clap-htsat-unfused size", "cpu", r["threads"], "log-mel (HTSAT)",
+             f"{r['wall_ms']:.0f}", f"{r['cpu_ms']:.0f}", f"{r['peak_mib']:.0f}", f"{r['rise_mib']:.0f}", "; ".join(notes))
+
     for (models, threads, tiled), r in cpu_rows.items():
         if threads != 1 or not tiled or "error" in r:
             continue
@@ -351,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-cuda", action="store_true", help="skip the CUDA rows even when a GPU is present")
     parser.add_argument("--quick", action="store_true", help="one thread and one timed call per row (about 25 s)")
     parser.add_argument("--encoders", action="store_true",
-                        help="also time the frozen transformer encoders (hf-encoder kind) at published size, random weights")
+                        help="also time the frozen transformer encoders (hf-encoder kind) and CLAP (clap kind) at published size, random weights")
     parser.add_argument("--encoders-only", action="store_true", help="only the --encoders rows")
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -359,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.child:
         spec = json.loads(args.child)
-        measure = {"features": measure_features, "encoder": measure_encoder}.get(spec["kind"], measure_musicnn)
+        measure = {"features": measure_features, "encoder": measure_encoder, "clap": measure_clap}.get(spec["kind"], measure_musicnn)
         print(json.dumps(measure(spec)))
         return 0
 
@@ -408,6 +445,12 @@ def main(argv: list[str] | None = None) -> int:
                 folder = make_random_pretrained(arch, Path(tmp) / arch, tiny=False)
                 specs += [{**common, "kind": "encoder", "arch": arch, "checkpoint": str(folder), "device": "cpu", "threads": t}
                           for t in threads]
+            from genrekit.pretrained.clap import make_random_clap
+
+            print("writing a random CLAP checkpoint at clap-htsat-unfused size ...", file=sys.stderr, flush=True)
+            folder = make_random_clap(Path(tmp) / "clap", tiny=False)
+            specs += [{**common, "kind": "clap", "arch": "clap", "checkpoint": str(folder), "device": "cpu", "threads": t}
+                      for t in threads]
         for spec in specs:
             label = spec.get("arch") or _label(spec.get("models", ["hand-crafted features"]))
             print(f"measuring {label} on {spec['device']}, {spec['threads'] or 'default'} thread(s)"

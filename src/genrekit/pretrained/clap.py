@@ -91,12 +91,12 @@ class Clap:
         from transformers import ClapModel, ClapProcessor
 
         from genrekit.models.hf_hub import hub_errors
-        from genrekit.pretrained.musicnn import _device
+        from genrekit.pretrained.musicnn import resolve_device
 
         if batch_size < 1:
             raise ConfigError(f"features.batch_size must be at least 1, got {batch_size}")
         self.checkpoint = resolve(checkpoint)
-        self.device = _device(device)
+        self.device = resolve_device(device)
         self.batch_size = int(batch_size)
         with hub_errors(self.checkpoint, what="CLAP model"):
             self.model = ClapModel.from_pretrained(self.checkpoint).to(self.device).eval()

@@ -127,10 +127,10 @@ class FrozenEncoder:
         from transformers.utils import logging as hf_logging
 
         from genrekit.models.hf_hub import hub_errors
-        from genrekit.pretrained.musicnn import _device
+        from genrekit.pretrained.musicnn import resolve_device
 
         self.spec = spec(checkpoint)
-        self.device = _device(device)
+        self.device = resolve_device(device)
         with hub_errors(checkpoint, what="feature extractor", setting=_SETTING):
             self.feature_extractor = AutoFeatureExtractor.from_pretrained(checkpoint)
         bars = hf_logging.is_progress_bar_enabled()

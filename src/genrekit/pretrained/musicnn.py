@@ -316,7 +316,7 @@ class MusicnnExtractor:
     def __init__(self, models=MODELS, *, device: str = "auto", batch_size: int = 64, fetch: bool = False):
         if batch_size < 1:
             raise ConfigError(f"batch_size must be at least 1, got {batch_size}")
-        self.device = _device(device)
+        self.device = resolve_device(device)
         self.batch_size = int(batch_size)
         self.models = {name: load_musicnn(name, fetch=fetch).to(self.device) for name in models}
         self.logmel = LogMel().to(self.device)
@@ -358,7 +358,7 @@ class MusicnnExtractor:
         return result
 
 
-def _device(name: str) -> torch.device:
+def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
