@@ -79,6 +79,45 @@ def test_search_space_grid_and_overrides():
         classic.search_space("cnn")
 
 
+def test_unknown_params_name_the_valid_ones(blobs):
+    # scikit-learn's own TypeError before; now the message lists what logreg takes
+    with pytest.raises(ConfigError, match=r"unknown model.params 'CC' for logreg \(did you mean 'C'\?\); valid: C, .*max_iter"):
+        classic.search_space("logreg", {"CC": 1})
+    with pytest.raises(ConfigError, match=r"unknown model.params 'CC' for logreg"):
+        classic.fit_classic("logreg", train=blobs["train"], valid=blobs["valid"], labels=LABELS, feature_columns=COLUMNS,
+                            params={"CC": [1.0, 2.0]}, progress=False)
+    # XGBoost's scikit-learn parameters (not only the grid) are accepted; a misspelt one is not
+    assert classic.search_space("xgboost", {"subsample": 0.8, "max_depth": [2]}, search=False)[0]["subsample"] == 0.8
+    with pytest.raises(ConfigError, match=r"unknown model.params 'max_dept' for xgboost .*valid: .*max_depth.*subsample"):
+        classic.search_space("xgboost", {"max_dept": 3})
+    # a setting the exported form depends on is refused with the reason
+    with pytest.raises(ConfigError, match="'kernel' cannot be set for svm: the exported form computes an RBF kernel"):
+        classic.search_space("svm", {"kernel": "linear"})
+    with pytest.raises(ConfigError, match="'random_state' cannot be set for logreg: set from train.seed"):
+        classic.search_space("logreg", {"random_state": 3})
+
+
+def test_zero_shot_models_declare_their_params():
+    from genrekit.models import zeroshot
+
+    assert classic.valid_params(zeroshot.NAME) == ["temperature"]
+    assert classic.valid_params(zeroshot.CLAP_NAME) == ["prompts"]
+    assert classic.search_space(zeroshot.NAME, {"temperature": 0.2}) == [{"temperature": 0.2}]
+    with pytest.raises(ConfigError, match=r"unknown model.params 'temprature' for musicnn-zeroshot .*; valid: temperature$"):
+        classic.search_space(zeroshot.NAME, {"temprature": 0.2})
+    with pytest.raises(ConfigError, match=r"unknown model.params 'temperature' for clap-zeroshot; valid: prompts$"):
+        classic.search_space(zeroshot.CLAP_NAME, {"temperature": 0.2})
+
+
+def test_train_rejects_unknown_params_before_extracting_features(tmp_path, capsys):
+    from genrekit.cli import main
+
+    status = main(["train", "--set", f"data.source=folder:{tmp_path / 'nothing-here'}", "--set", "model.name=logreg",
+                   "--set", "model.params.CC=1"])
+    assert status == 2
+    assert "unknown model.params 'CC' for logreg" in capsys.readouterr().err
+
+
 def test_every_model_learns_the_blobs(fitted, blobs):
     test = blobs["test"]
     for name, result in fitted.items():

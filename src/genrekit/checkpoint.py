@@ -171,14 +171,14 @@ class TorchPredictor(WaveformPredictor):
         training (:func:`genrekit.models.torch_family.chunk_clip`). Raises :class:`AudioError` if
         the signal is shorter than half a chunk, silent, or not finite.
         """
-        from genrekit.models.torch_family import chunk_clip
+        from genrekit.models.torch_family import chunk_clip  # here, not at the top: torch_family imports this module
 
         y = prepare_array(waveform, sr, sr=self.sample_rate)
         return chunk_clip(y, sr=self.sample_rate, chunk_seconds=self.info.chunk_seconds, hop_seconds=self.info.hop_seconds)
 
     def rescore(self, *, split: str = "test", progress: bool = True) -> dict:
         """Score this run again on one split of the tracks it recorded (see :func:`genrekit.evaluate.evaluate_run`)."""
-        from genrekit.models.torch_family import rescore
+        from genrekit.models.torch_family import rescore  # here, not at the top: torch_family imports this module
 
         return rescore(self, split=split, progress=progress)
 

@@ -12,15 +12,36 @@ One experiment is one TOML file (see ``configs/``) with a table per concern::
 Every field carries help text (shown by ``genrekit config --help-fields``), every field can be
 overridden on the command line as ``--set section.field=value``, and the resolved config is
 written into each run folder so the run describes itself.
+
+Values are checked against each field's declared type as they are read, from a file or from
+``--set``: ``"5"`` and ``5.0`` become the integer 5, an integer becomes a float where a float is
+declared, a bool is only ``true`` or ``false``; anything else is a :class:`ConfigError` naming the
+field (``train.epochs must be an integer, got 'abc'``).
+
+TOML has no null, so a field set to None is left out of its table and named, as a dotted key,
+in the top-level list ``unset``::
+
+    name = "whole-tracks"
+    unset = ["runs_dir", "data.clip_seconds", "model.params.max_depth"]
+
+:func:`to_toml` lists every None value it meets (tables of ``model.params`` included), not only
+those whose default differs, so a run folder reads back exactly even if a default changes later;
+:func:`from_dict` and :func:`load_config` apply the list before ``--set`` overrides. Files without
+it (configs written by hand, run folders of older versions) load as before: a field missing from
+the file takes its default. ``--set data.clip_seconds=none`` unsets a field from the command line.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import math
+import re
 import tomllib
+import types
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from genrekit.errors import ConfigError
 
@@ -73,9 +94,10 @@ class DataConfig:
 class FeatureConfig:
     kind: str = option(
         "handcrafted",
-        help="What a feature row is: 'handcrafted' (librosa descriptors), or the embedding of a network "
-        "pretrained on real music, 'musicnn-msd' or 'musicnn-mtt' (audio read at 16 kHz; classic models "
-        "on them are probes). See genrekit.features.kinds.",
+        help="What a feature row is: 'handcrafted' (librosa descriptors), or the embedding of a pretrained "
+        "network, 'musicnn-msd', 'musicnn-mtt', 'musicnn' (both), 'clap' or 'hf-encoder' (a frozen DistilHuBERT, "
+        "wav2vec 2.0 or Whisper encoder; features.checkpoint, features.layer); classic models on them are "
+        "probes. See genrekit.features.kinds.",
     )
     embedding: str | None = option(
         None,
@@ -159,8 +181,22 @@ class ExperimentConfig:
         return asdict(self)
 
 
+#: Top-level key listing the fields (dotted keys) whose value is None; see the module docstring.
+UNSET_KEY = "unset"
+
+
 def from_dict(cls: type, values: dict, *, where: str = "") -> Any:
-    """Build dataclass ``cls`` from a (nested) dict, rejecting unknown keys with a clear message."""
+    """Build dataclass ``cls`` from a (nested) dict, checking keys and coercing values to their declared types.
+
+    A top-level ``unset`` list (see the module docstring) sets the fields it names to None.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown key, or a value that is not of (and cannot be read as) the field's type.
+    """
+    if not where and UNSET_KEY in values and UNSET_KEY not in {f.name for f in fields(cls)}:
+        values = apply_unset(values)
     hints = get_type_hints(cls)
     known = {f.name: f for f in fields(cls)}
     kwargs = {}
@@ -173,8 +209,93 @@ def from_dict(cls: type, values: dict, *, where: str = "") -> Any:
                 raise ConfigError(f"'{where}{key}' must be a table")
             kwargs[key] = from_dict(hint, value, where=f"{where}{key}.")
         else:
-            kwargs[key] = value
+            kwargs[key] = coerce(value, hint, name=f"{where}{key}")
     return cls(**kwargs)
+
+
+_KINDS = {int: "an integer", float: "a number", bool: "true or false", str: "a string", dict: "a table"}
+
+
+def coerce(value: Any, hint: Any, *, name: str) -> Any:
+    """``value`` as the declared type ``hint`` of field ``name``, or a :class:`ConfigError` saying what was expected.
+
+    int: ints, integral floats and strings of digits; float: ints, floats and numeric strings;
+    bool: ``true``/``false`` only; str: strings only; ``X | None``: None or an ``X``; dict: tables.
+    Other declared types are not checked.
+    """
+    optional = False
+    if get_origin(hint) in (Union, types.UnionType):
+        args = [a for a in get_args(hint) if a is not type(None)]
+        optional = len(args) < len(get_args(hint))
+        if value is None and optional:
+            return None
+        if len(args) != 1:
+            return value
+        hint = args[0]
+    kind = get_origin(hint) or hint
+    if kind not in _KINDS:
+        return value
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+            return value.strip().lower() == "true"
+    elif kind is int and not isinstance(value, bool):
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+            return int(value)
+    elif kind is float and not isinstance(value, bool):
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                pass
+    elif kind in (str, dict) and isinstance(value, kind):
+        return value
+    expected = _KINDS[kind] + (" or none" if optional else "")
+    raise ConfigError(f"{name} must be {expected}, got {value!r}")
+
+
+def apply_unset(values: dict) -> dict:
+    """A copy of ``values`` with its top-level ``unset`` list applied: each named (dotted) key set to None."""
+    values = copy.deepcopy(values)
+    unset = values.pop(UNSET_KEY)
+    if not isinstance(unset, list) or not all(isinstance(item, str) for item in unset):
+        raise ConfigError(f"'{UNSET_KEY}' must be a list of dotted field names, e.g. [\"data.clip_seconds\"]")
+    for item in unset:
+        parts = _dotted_key(item)
+        node = values
+        for depth, part in enumerate(parts[:-1]):
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"{UNSET_KEY}: '{'.'.join(parts[: depth + 1])}' is a value, not a table")
+        if node.get(parts[-1]) is not None:
+            raise ConfigError(f"'{item}' is both given a value and listed in '{UNSET_KEY}'")
+        node[parts[-1]] = None
+    return values
+
+
+_KEY = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*")'
+
+
+def _dotted_key(item: str) -> list[str]:
+    """The parts of a TOML dotted key such as ``model.params."odd key"``."""
+    if not re.fullmatch(rf"\s*{_KEY}(?:\s*\.\s*{_KEY})*\s*", item):
+        raise ConfigError(f"{UNSET_KEY}: {item!r} is not a dotted field name such as 'data.clip_seconds'")
+    try:
+        node = tomllib.loads(f"{item} = 0")  # TOML decodes the quoted parts
+    except tomllib.TOMLDecodeError:
+        raise ConfigError(f"{UNSET_KEY}: {item!r} is not a dotted field name such as 'data.clip_seconds'") from None
+    parts = []
+    while isinstance(node, dict):
+        key, node = next(iter(node.items()))
+        parts.append(key)
+    return parts
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> ExperimentConfig:
@@ -188,6 +309,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             values = tomllib.loads(path.read_text())
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    if UNSET_KEY in values:
+        values = apply_unset(values)  # before the overrides, so --set wins over the file's unset list
     for item in overrides or []:
         set_dotted(values, item)
     return from_dict(ExperimentConfig, values)
@@ -200,8 +323,10 @@ def set_dotted(values: dict, item: str) -> None:
     key, raw = item.split("=", 1)
     parts = key.strip().split(".")
     node = values
-    for part in parts[:-1]:
+    for depth, part in enumerate(parts[:-1]):
         node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"override '{item}': '{'.'.join(parts[: depth + 1])}' is a value, not a table")
     node[parts[-1]] = parse_value(raw.strip())
 
 
@@ -228,28 +353,68 @@ def describe_fields(cls: type = ExperimentConfig, prefix: str = "") -> list[tupl
 
 
 def to_toml(values: dict) -> str:
-    """Serialise a config dict as TOML (enough for configs: scalars, lists, nested tables)."""
-    lines: list[str] = []
-    tables: list[tuple[str, dict]] = []
-    for key, value in values.items():
-        if isinstance(value, dict):
-            tables.append((key, value))
-        elif value is not None:
-            lines.append(f"{key} = {_toml_value(value)}")
-    for name, table in tables:
-        lines.append("")
-        lines.append(f"[{name}]")
-        inner = to_toml(table).splitlines()
-        # nested tables inside a table get a dotted header
-        lines.extend(line.replace("[", f"[{name}.", 1) if line.startswith("[") else line for line in inner)
+    """Serialise a config dict as TOML: scalars, arrays, nested tables, and None as the ``unset`` list.
+
+    ``tomllib.loads(to_toml(values))`` read with :func:`from_dict` gives ``values`` back exactly.
+
+    Raises
+    ------
+    ConfigError
+        For None inside an array, which TOML cannot hold.
+    """
+    unset: list[str] = []
+    lines = _table_lines(_without_none(values, (), unset), ())
+    if unset:
+        # one name a line, after the top-level scalars and before the first table
+        at = next((i for i, line in enumerate(lines) if not line), len(lines))
+        lines[at:at] = [f"{UNSET_KEY} = ["] + [f"    {_toml_string(name)}," for name in unset] + ["]"]
     return "\n".join(lines).strip() + "\n"
 
 
+def _without_none(values: dict, path: tuple[str, ...], unset: list[str]) -> dict:
+    out = {}
+    for key, value in values.items():
+        if value is None:
+            unset.append(".".join(_toml_key(part) for part in (*path, key)))
+        elif isinstance(value, dict):
+            out[key] = _without_none(value, (*path, key), unset)
+        else:
+            out[key] = value
+    return out
+
+
+def _table_lines(values: dict, path: tuple[str, ...]) -> list[str]:
+    lines = [f"{_toml_key(key)} = {_toml_value(value)}" for key, value in values.items() if not isinstance(value, dict)]
+    for key, value in values.items():
+        if isinstance(value, dict):
+            lines += ["", "[" + ".".join(_toml_key(part) for part in (*path, key)) + "]"]
+            lines += _table_lines(value, (*path, key))
+    return lines
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_string(key)
+
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def _toml_string(text: str) -> str:
+    # TOML basic strings hold any character but the quote, the backslash and control characters
+    return '"' + re.sub(r'["\\\x00-\x1f\x7f]', lambda m: _ESCAPES.get(m[0], f"\\u{ord(m[0]):04x}"), text) + '"'
+
+
 def _toml_value(value: Any) -> str:
+    if value is None:
+        raise ConfigError("None inside an array cannot be written to TOML")
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
+    if isinstance(value, int):
+        return repr(int(value))
+    if isinstance(value, float):
+        return repr(float(value))  # also inf, -inf and nan, which TOML spells the same way; float() drops numpy's repr
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    return _toml_string(str(value))

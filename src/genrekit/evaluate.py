@@ -276,7 +276,7 @@ def evaluate_run(run_dir: str | Path, *, split: str = "test", progress: bool = T
             f"{record.path}: re-scoring '{record.info.input}' inputs is not supported by this model family; "
             "its scores are in metrics.json"
         )
-    from genrekit.train import prepare_features
+    from genrekit.train import prepare_features  # here, not at the top: train imports this module
 
     data = prepare_features(record.config, progress=progress)
     part = data.split(split, columns=predictor.feature_columns, labels=predictor.labels)

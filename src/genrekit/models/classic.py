@@ -32,6 +32,7 @@ Arrays go to ``model.safetensors``, settings to ``model.json``.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import json
 import os
@@ -45,7 +46,7 @@ import pandas as pd
 
 from genrekit.errors import ConfigError, DatasetError, RunError
 from genrekit.evaluate import track_metrics, write_evaluation
-from genrekit.models.registry import Family, ModelSpec, register_family, register_model
+from genrekit.models.registry import Family, ModelSpec, get_model, register_family, register_model
 
 MODEL_JSON = "model.json"
 MODEL_ARRAYS = "model.safetensors"
@@ -80,6 +81,12 @@ class ClassicModel:
     needs (the zero-shot model reads musicnn tag probabilities); with ``needs_names`` the builder
     also receives ``labels`` (of the classes it is fitted on), ``feature_columns`` and ``features``
     (the FeatureConfig).
+
+    The ``model.params`` a model accepts are its grid and fixed keys and, when ``params`` is None,
+    the parameters of the estimator its builder returns (``get_params()``, of the classifier step
+    of a scaling pipeline); a builder that is not a scikit-learn estimator lists them in ``params``.
+    ``reserved`` maps the estimator parameters the builder sets itself to the reason, e.g. the
+    exported form depends on them.
     """
 
     name: str
@@ -93,6 +100,8 @@ class ClassicModel:
     fit: Callable[..., tuple[Any, dict]] | None = None
     features: dict[str, Any] | None = None
     needs_names: bool = False
+    params: tuple[str, ...] | None = None
+    reserved: dict[str, str] = field(default_factory=dict)
 
 
 CLASSIC_MODELS: dict[str, ClassicModel] = {}
@@ -421,6 +430,7 @@ _SPECS = [
         build=_build_logreg,
         export=_export_logreg,
         restore=_restore_logreg,
+        reserved={"random_state": "set from train.seed"},
     ),
     ClassicModel(
         name="knn",
@@ -432,6 +442,7 @@ _SPECS = [
         export=_export_knn,
         restore=_restore_knn,
         fit=_fit_knn,
+        reserved={"algorithm": "brute force, so the search rebuilt on load is the same"},
     ),
     ClassicModel(
         name="svm",
@@ -443,6 +454,8 @@ _SPECS = [
         export=_export_svm,
         restore=_restore_svm,
         fit=_fit_svm,
+        reserved={"random_state": "set from train.seed", "kernel": "the exported form computes an RBF kernel",
+                  "decision_function_shape": "the exported form reads one-vs-one decisions"},
     ),
     ClassicModel(
         name="rf",
@@ -453,6 +466,7 @@ _SPECS = [
         build=_build_rf,
         export=_export_rf,
         restore=_restore_rf,
+        reserved={"random_state": "set from train.seed"},
     ),
     ClassicModel(
         name="xgboost",
@@ -499,6 +513,8 @@ class ClassicPredictor:
         exported: Exported,
         params: dict | None = None,
     ):
+        if model not in CLASSIC_MODELS:
+            get_model(model)  # the registry imports the module that defines it (zero-shot, xgboost-dask)
         if model not in CLASSIC_MODELS:
             raise ConfigError(f"unknown classic model {model!r}; known: {', '.join(sorted(CLASSIC_MODELS))}")
         self.model = model
@@ -650,9 +666,16 @@ def search_space(name: str, params: dict | None = None, *, search: bool = True) 
     ``params`` (``config.model.params``) overrides the defaults: a list is a grid axis, a scalar
     is fixed. Without ``search`` each axis keeps one value: the first item of a user's list, else
     the model's default (e.g. ``C = 1.0`` for logreg, depth 6 and learning rate 0.1 for XGBoost).
+
+    Raises
+    ------
+    ConfigError
+        For a name that is not a classic model, or a key of ``params`` the model does not take
+        (the message lists :func:`valid_params`).
     """
     model = _classic(name)
     params = dict(params or {})
+    check_params(name, params)
     grid = {key: list(values) for key, values in model.grid.items()}
     fixed = dict(model.fixed)
     for key, value in params.items():
@@ -668,6 +691,33 @@ def search_space(name: str, params: dict | None = None, *, search: bool = True) 
         grid = {key: values[:1] if key in params else [model.defaults.get(key, values[0])] for key, values in grid.items()}
     keys = list(grid)
     return [fixed | dict(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]
+
+
+def valid_params(name: str) -> list[str]:
+    """The ``model.params`` names classic model ``name`` accepts (see :class:`ClassicModel`), sorted."""
+    model = _classic(name)
+    names = set(model.grid) | set(model.fixed)
+    if model.params is not None:
+        names |= set(model.params)
+    else:
+        estimator = model.build(num_classes=2, params={}, seed=0)
+        estimator = estimator.named_steps["clf"] if hasattr(estimator, "named_steps") else estimator
+        names |= set(estimator.get_params(deep=False))
+    return sorted(names - set(model.reserved), key=str.lower)
+
+
+def check_params(name: str, params: dict) -> None:
+    """Raise :class:`ConfigError` naming the valid ones if ``params`` holds a key model ``name`` does not take."""
+    model = _classic(name)
+    for key in params:
+        if key in model.reserved:
+            raise ConfigError(f"model.params '{key}' cannot be set for {name}: {model.reserved[key]}")
+    valid = valid_params(name)
+    unknown = [key for key in params if key not in valid]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], valid, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if len(unknown) == 1 and close else ""
+        raise ConfigError(f"unknown model.params {', '.join(repr(k) for k in unknown)} for {name}{hint}; valid: {', '.join(valid)}")
 
 
 def _classic(name: str) -> ClassicModel:
@@ -841,7 +891,6 @@ def train_classic(config, *, progress: bool = True) -> Path:
         ``confusion.png``, ``search.csv`` and, for XGBoost, ``feature_importance.{csv,png}``.
     """
     from genrekit.evaluate import split_label
-    from genrekit.models.registry import get_model
     from genrekit.plots import plot_importances
     from genrekit.runs import RunInfo, new_run_dir, write_run_record
     from genrekit.train import prepare_features
@@ -851,6 +900,7 @@ def train_classic(config, *, progress: bool = True) -> Path:
     if model_input not in spec.inputs:
         raise ConfigError(f"model {spec.name!r} takes inputs {spec.inputs}, not {model_input!r}")
     config = configured(config)
+    check_params(spec.name, config.model.params)  # before the features: a typo fails in a second, not after extraction
     data = prepare_features(config, progress=progress)
     train_part, valid_part, test_part = (data.split(s) for s in ("train", "valid", "test"))
     if len(test_part) == 0:

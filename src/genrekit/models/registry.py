@@ -15,8 +15,8 @@ from typing import Any, Callable
 
 from genrekit.errors import ConfigError
 
-# Modules that register families and models when imported; loaded on first lookup so that
-# `genrekit --help` does not import torch.
+# Modules that register families and models when imported, imported in this order on lookup and
+# only as far as needed: `genrekit --help` and a classic model's lookup never import torch.
 _PROVIDERS = [
     "genrekit.models.classic",
     "genrekit.models.zeroshot",
@@ -69,7 +69,7 @@ class Family:
 
 _MODELS: dict[str, ModelSpec] = {}
 _FAMILIES: dict[str, Family] = {}
-_loaded = False
+_loaded = 0  # how many of _PROVIDERS have been imported
 
 
 def register_model(spec: ModelSpec) -> ModelSpec:
@@ -84,33 +84,34 @@ def register_family(family: Family) -> Family:
     return family
 
 
-def _ensure_loaded() -> None:
+def _load(until: Callable[[], bool] = lambda: False) -> None:
+    """Import the providers in order until ``until()`` holds (all of them if it never does)."""
     global _loaded
-    if not _loaded:
-        _loaded = True
-        for module in _PROVIDERS:
-            importlib.import_module(module)
+    while _loaded < len(_PROVIDERS) and not until():
+        module = _PROVIDERS[_loaded]
+        _loaded += 1  # counted first: a provider that fails to import is not retried on every lookup
+        importlib.import_module(module)
 
 
 def get_model(name: str) -> ModelSpec:
-    _ensure_loaded()
+    _load(until=lambda: name in _MODELS)
     if name not in _MODELS:
         raise ConfigError(f"unknown model {name!r}; available: {', '.join(model_names())}")
     return _MODELS[name]
 
 
 def get_family(name: str) -> Family:
-    _ensure_loaded()
+    _load(until=lambda: name in _FAMILIES)
     if name not in _FAMILIES:
         raise ConfigError(f"unknown model family {name!r}; available: {', '.join(sorted(_FAMILIES))}")
     return _FAMILIES[name]
 
 
 def model_names() -> list[str]:
-    _ensure_loaded()
+    _load()
     return sorted(_MODELS)
 
 
 def models() -> list[ModelSpec]:
-    _ensure_loaded()
+    _load()
     return [_MODELS[n] for n in sorted(_MODELS)]

@@ -100,6 +100,7 @@ SPEC = ClassicModel(
     fit=_fit,
     features={"kind": "musicnn", "embedding": "taggram"},
     needs_names=True,
+    params=("temperature",),
 )
 
 CLAP_SPEC = ClassicModel(
@@ -115,6 +116,7 @@ CLAP_SPEC = ClassicModel(
     fit=_fit,
     features={"kind": "clap"},
     needs_names=True,
+    params=("prompts",),
 )
 
 for _spec in (SPEC, CLAP_SPEC):
