@@ -217,3 +217,29 @@ def make_folder_tree(root: str | Path, *, seconds: float = 0.5, sr: int = 22050)
     write_audio(root / "loose.wav", tone(seconds, sr, 660.0, seed=5), sr)
     write_audio(root / ".hidden" / "x.wav", tone(seconds, sr, 770.0, seed=6), sr)
     return root
+
+
+# Damaged files ----------------------------------------------------------------------------------
+
+def write_truncated(path: str | Path, *, seconds: float = 10.0, sr: int = 22050, keep: float = 0.5) -> Path:
+    """``seconds`` of tone in the format of the suffix, its bytes cut to ``keep`` of their length.
+
+    What an interrupted download leaves: the header still declares the full length (an MP3 written
+    by libsndfile carries a Xing header with the frame count; FLAC its STREAMINFO; WAV its data
+    chunk size), the audio after the cut is gone.
+    """
+    path = write_audio(path, tone(seconds, sr, 440.0), sr)
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+    return path
+
+
+def write_damaged_mp3(path: str | Path, *, seconds: float = 10.0, sr: int = 22050) -> Path:
+    """An MP3 with 2,000 bytes of garbage a third of the way in (mpg123 prints "Illegal
+    Audio-MPEG-Header" and gives up resyncing there)."""
+    path = write_audio(path, tone(seconds, sr, 440.0), sr)
+    data = bytearray(path.read_bytes())
+    at = len(data) // 3
+    data[at : at + 2000] = CORRUPT_BYTES[:2000]
+    path.write_bytes(bytes(data))
+    return path

@@ -22,7 +22,8 @@ from genrekit.album import (
 )
 from genrekit.data.album_synth import MANIFEST_COLUMNS, make_synthetic_album
 from genrekit.errors import AudioError, ConfigError, DatasetError
-from test_inference import GENRES, tiny_runs
+from fixtures import tone, write_truncated
+from test_inference import GENRES, Fixed, tiny_runs
 
 N_TRACKS = 6
 
@@ -122,11 +123,28 @@ def test_broken_file_is_reported_and_every_other_track_is_in_the_csvs(report, al
     assert report.timeline.loc[report.timeline["file"] == long, ["start_s", "end_s"]].to_numpy().tolist() == [[0.0, 30.0]]
 
 
+def test_a_truncated_track_is_analysed_as_far_as_it_decodes_with_a_note(tmp_path):
+    from genrekit.data.audio import write_audio
+
+    folder = tmp_path / "album"
+    write_audio(folder / "01-whole.wav", tone(6.0, 22050, 330.0), 22050)
+    write_truncated(folder / "02-cut.mp3", seconds=10.0)  # decodes about 4.9 s
+    models = [Fixed(GENRES, [0.1, 0.2, 0.3, 0.4]), Fixed(GENRES, [0.4, 0.3, 0.2, 0.1], name="other")]
+    report = analyse_album(folder, models, out_dir=tmp_path / "out", window_seconds=2.0, hop_seconds=2.0,
+                           middle_seconds=2.0, progress=False)
+    assert report.problems.empty and report.tracks["file"].tolist() == ["01-whole.wav", "02-cut.mp3"]
+    whole, cut = report.tracks.to_dict("records")
+    assert whole["note"] == "" and cut["note"].startswith("truncated: decodes 4.")
+    assert cut["duration_s"] < 5.0  # what decodes, not the 10 s the header declares
+    assert "1 track was analysed only as far as it decodes: 02-cut.mp3 (truncated: decodes 4." in report.summary
+    assert pd.read_csv(report.files["tracks.csv"])["note"].fillna("").tolist() == ["", cut["note"]]
+
+
 def test_csv_columns_are_stable(report):
     genres = list(GENRES)
     written = {name: pd.read_csv(report.out_dir / name) for name in
                ("tracks.csv", "probabilities.csv", "logits.csv", "timeline.csv", "problems.csv")}
-    assert TRACK_KEYS == ["track", "file", "title", "duration_s", "genre", "probability", "timeline_genre", "timeline_share"]
+    assert TRACK_KEYS == ["track", "file", "title", "duration_s", "genre", "probability", "timeline_genre", "timeline_share", "note"]
     assert list(written["tracks.csv"].columns) == TRACK_KEYS + genres
     assert list(written["probabilities.csv"].columns) == [
         "track", "file", "title", "model", "run", "family", "weight", "genre", *genres]

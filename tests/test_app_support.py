@@ -372,6 +372,18 @@ def test_hour_long_upload_decodes_only_the_first_minutes(tmp_path, monkeypatch):
     assert upload.notes == ["The track is 1:00:00 long; only the first 10:00 were analysed."]
 
 
+def test_a_truncated_upload_is_classified_from_what_decodes_with_a_short_note(tmp_path):
+    from fixtures import write_truncated
+
+    path = write_truncated(tmp_path / "cut.mp3", seconds=10.0)  # decodes about 4.9 s
+    upload = support.read_upload(path, sr=8000)
+    assert upload.damage.startswith("truncated: decodes 4.") and upload.seconds < 5.0
+    assert upload.notes == [f"The file looks truncated: it {upload.damage.split(': ', 1)[1]}. "
+                            "The genres describe the part that decodes."]
+    result = support.classify_upload(fake_model(), path)
+    assert "⚠️ The file looks truncated: it decodes 4." in result.status_markdown()
+
+
 def test_upload_limits_from_env():
     assert support.UploadLimits.from_env({}) == support.UploadLimits(max_bytes=100_000_000, max_seconds=600.0)
     limits = support.UploadLimits.from_env({support.ENV_MAX_MB: "20", support.ENV_MAX_MINUTES: "0.5"})

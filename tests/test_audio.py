@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import threading
+import warnings
+
 import numpy as np
 import pytest
 import soundfile as sf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fixtures import write_damaged_mp3, write_truncated
 from genrekit.data import audio
 from genrekit.data.audio import (
     AudioInfo,
     audio_info,
     chunk_signal,
+    collect_audio_warnings,
     is_audio_file,
     load_audio,
     n_chunks,
     prepare_array,
     write_audio,
 )
-from genrekit.errors import AudioError
+from genrekit.errors import AudioError, AudioWarning
 
 SR = 22050
 
@@ -195,3 +202,121 @@ def test_n_chunks_agrees_with_chunk_signal(n, chunk, hop):
     else:
         out = chunk_signal(np.ones(n, dtype=np.float32), sr=sr, chunk_seconds=chunk, hop_seconds=hop)
         assert out.shape == (expected, int(round(chunk * sr)))
+
+
+# truncated and damaged files -------------------------------------------------------------------
+
+JORAM = "joram-moments_of_clarity-08-solipsism-59-88.mp3"
+
+
+def test_half_an_mp3_is_read_as_far_as_it_decodes_and_named(tmp_path):
+    # libsndfile writes a Xing header: the cut file still declares its full 10 s
+    path = write_truncated(tmp_path / "cut.mp3", seconds=10.0)
+    assert audio_info(path).duration == pytest.approx(10.0, abs=0.06)
+    with pytest.warns(AudioWarning, match=r"truncated: decodes 4\.\d s of the 10\.0 s its header declares") as caught:
+        y = load_audio(path, sr=None)
+    assert caught[0].message.path == str(path)
+    assert 4.5 * SR < len(y) < 5.0 * SR and np.abs(y).max() > 0.2
+    # the middle of what decodes, not a window past its end
+    with pytest.warns(AudioWarning, match="truncated"):
+        middle = load_audio(path, sr=None, middle=3.0)
+    assert len(middle) == 3 * SR and np.abs(middle).max() > 0.2
+    with pytest.raises(AudioError, match=r"offset 8\.00 s is past the end of what decodes \(truncated: decodes 4"):
+        load_audio(path, offset=8.0)
+
+
+@pytest.mark.parametrize("ext, word", [(".flac", "damaged"), (".wav", "truncated"), (".au", "truncated"),
+                                       (".aiff", "truncated"), (".ogg", "truncated")])
+def test_other_cut_files_are_named_too(tmp_path, ext, word):
+    path = write_truncated(tmp_path / f"cut{ext}", seconds=10.0)
+    with pytest.warns(AudioWarning, match=word) as caught:
+        y = load_audio(path, sr=None)
+    assert str(path) in str(caught[0].message)
+    assert 3.5 * SR < len(y) < 5.1 * SR  # what decodes of the first half is used
+    # cut inside the header's first pages, an Ogg file decodes to nothing at all: an error, named
+    tiny = write_truncated(tmp_path / f"stub{ext}", seconds=10.0, keep=0.02)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AudioWarning)
+        try:
+            load_audio(tiny, sr=None)
+        except AudioError as exc:
+            assert exc.path == str(tiny)
+
+
+def test_a_cut_copy_of_a_real_mp3_is_named_by_its_id3_length(real_audio, tmp_path):
+    # no Xing header here: libsndfile estimates the length of the cut copy from its size, and only
+    # the ID3 tag's TLEN (29,000 ms) still says how long the song was
+    data = (real_audio / JORAM).read_bytes()
+    path = tmp_path / "cut.mp3"
+    path.write_bytes(data[: len(data) // 2])
+    info = audio_info(path)
+    assert info.duration == pytest.approx(14.65, abs=0.1) and info.declared_duration == pytest.approx(29.0)
+    with pytest.warns(AudioWarning, match=r"truncated: decodes 14\.\d s of the 29\.0 s its ID3 tag \(TLEN\) declares"):
+        y = load_audio(path, sr=None)
+    assert len(y) == pytest.approx(14.5 * 16000, rel=0.01)
+
+
+def test_whole_real_recordings_give_no_warning(real_audio):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AudioWarning)
+        for path in sorted(real_audio.iterdir()):
+            if audio.is_audio_file(path):
+                load_audio(path, middle=30.0)
+                load_audio(path, sr=None)
+
+
+def test_decoder_notes_stay_off_stderr_unless_asked_for(tmp_path, capfd, monkeypatch):
+    path = write_damaged_mp3(tmp_path / "damaged.mp3")
+    capfd.readouterr()
+    with collect_audio_warnings() as found:
+        y = load_audio(path, sr=None)
+    out, err = capfd.readouterr()
+    assert err == "" and out == ""  # mpg123's "Illegal Audio-MPEG-Header" / "Trying to resync" are kept back
+    [warning] = found  # ... and become the warning, which names the file
+    assert warning.path == str(path)
+    assert warning.reason.startswith("damaged: decodes 3.0 s of the 10.0 s its header declares (Illegal Audio-MPEG-Header")
+    assert len(y) == pytest.approx(3.0 * SR, abs=0.4 * SR)
+
+    monkeypatch.setenv(audio.ENV_VERBOSE, "1")
+    with collect_audio_warnings():
+        load_audio(path, sr=None)
+    err = capfd.readouterr().err
+    assert f"genrekit: the decoder's notes on {path}:" in err and "Illegal Audio-MPEG-Header" in err
+
+
+def test_collected_warnings_are_not_issued_and_listed_once_per_file(tmp_path):
+    path = write_truncated(tmp_path / "cut.wav")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an issued warning would raise
+        with collect_audio_warnings() as outer:
+            load_audio(path)
+            with collect_audio_warnings() as inner:
+                load_audio(path, middle=1.0)
+            load_audio(path, middle=2.0)
+    assert [w.path for w in outer] == [str(path)] and [w.path for w in inner] == [str(path)]
+
+
+def test_threads_reading_damaged_files_keep_their_notes_apart(tmp_path, capfd):
+    files = [write_damaged_mp3(tmp_path / f"d{i}.mp3") for i in range(3)] + [write_truncated(tmp_path / "cut.mp3")]
+    shutil.copy(files[0], tmp_path / "copy.mp3")
+    files.append(tmp_path / "copy.mp3")
+    results: dict = {}
+
+    def read(path):
+        with collect_audio_warnings() as found:
+            results[path] = (len(load_audio(path, sr=None)), [w.path for w in found])
+
+    def chatter():  # another thread writing to fd 2 meanwhile: its lines must all come through
+        for _ in range(20):
+            os.write(2, b"other thread\n")
+
+    capfd.readouterr()
+    threads = [threading.Thread(target=read, args=(p,)) for p in files] + [threading.Thread(target=chatter)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    err = capfd.readouterr().err
+    assert err.count("other thread") == 20 and "MPEG" not in err and "resync" not in err
+    assert all(results[p][1] == [str(p)] for p in files)
+    assert results[files[0]][0] == results[tmp_path / "copy.mp3"][0]

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from fixtures import (
+    CORRUPT_BYTES,
     FMA_FIXTURE_TRACKS,
     GTZAN_GENRES,
     fma_fixture_expected,
@@ -16,10 +17,11 @@ from fixtures import (
     make_gtzan_tree,
     tone,
     write_sturm_index,
+    write_truncated,
 )
 
 from genrekit.cli import main
-from genrekit.config import DataConfig
+from genrekit.config import DataConfig, FeatureConfig
 from genrekit.data.audio import write_audio
 from genrekit.data.datasets import describe, detect_layout, load_dataset
 from genrekit.data.fma import fma_audio_path, load_fma, read_genres_csv, read_tracks_csv
@@ -362,6 +364,78 @@ def test_describe_reports_files_that_vanished(tmp_path):
     assert any("file not found" in p for p in summary["problems"])
 
 
+def make_troubled_folder(root: Path) -> Path:
+    """root/<genre>/: 4 s tracks, and one of each kind of bad file feature extraction meets."""
+    sr = 22050
+    for g, genre in enumerate(("jazz", "rock")):
+        for i in range(2):
+            write_audio(root / genre / f"{genre}{i}.wav", tone(4.0, sr, 220.0 + 110 * g + 20 * i, seed=i), sr)
+    write_audio(root / "rock" / "silent.wav", np.zeros(4 * sr, dtype=np.float32), sr)
+    write_audio(root / "rock" / "blip.wav", tone(0.5, sr, 300.0), sr)  # under the 1 s features need
+    write_audio(root / "rock" / "brief.wav", tone(2.0, sr, 300.0), sr)  # under one 3 s chunk
+    nan = tone(4.0, sr, 500.0)
+    nan[100] = np.nan
+    write_audio(root / "jazz" / "nan.wav", nan, sr, subtype="FLOAT")
+    (root / "jazz" / "corrupt.wav").write_bytes(CORRUPT_BYTES)
+    write_truncated(root / "jazz" / "cut.mp3", seconds=10.0, sr=sr)  # decodes about 4.9 s: used, with a note
+    return root
+
+
+UNUSABLE = {"silent.wav": "silent", "blip.wav": "too short: 0.50 s, at least 1.00 s", "corrupt.wav": "unreadable",
+            "brief.wav": "too short: 2.00 s is less than one 3 s chunk", "nan.wav": "NaN"}
+
+
+def test_data_info_reports_the_files_feature_extraction_skips(tmp_path):
+    from genrekit.features.extract import extract_dataset
+
+    root = make_troubled_folder(tmp_path / "music")
+    data = DataConfig(chunk_seconds=3.0)
+    features = FeatureConfig(tempo=False, hpss=False, tonnetz=False)
+    index = load_dataset(f"folder:{root}", data=data, progress=False)
+
+    summary = describe(index, check=True, data=data, features=features)
+    extracted = extract_dataset(index, data=data, features=features, cache_root=tmp_path / "cache", workers=1, progress=False)
+
+    def named(items):
+        return {Path(path).name: reason for path, reason in (str(item).split(": ", 1) for item in items)}
+
+    described = named(summary["problems"])
+    assert described == named([*index.problems, *extracted.problems])  # the same files, the same words
+    assert set(described) == set(UNUSABLE)
+    for name, words in UNUSABLE.items():
+        assert words in described[name], (name, described[name])
+    assert summary["skipped_on_load"] == 1 and summary["tracks"] == 9
+    partial = named(summary["partial"])
+    assert partial == named(extracted.notes) and list(partial) == ["cut.mp3"]
+    assert partial["cut.mp3"].startswith("truncated: decodes 4.")
+    assert "cut" in set(extracted.frame["track_id"].str.rsplit("/", n=1).str[-1])  # used, not dropped
+    # the note survives a cache hit
+    again = extract_dataset(index, data=data, features=features, cache_root=tmp_path / "cache", workers=1, progress=False)
+    assert again.cached == 9 and named(again.notes) == partial
+
+
+def test_cli_data_info_and_features_name_the_same_files(tmp_path, monkeypatch, capsys):
+    root = make_troubled_folder(tmp_path / "music")
+    monkeypatch.setenv("GENREKIT_CACHE", str(tmp_path / "cache"))
+    settings = ["--set", "data.chunk_seconds=3", "--set", "features.tempo=false", "--set", "features.hpss=false",
+                "--set", "features.tonnetz=false"]
+    assert main(["data", "info", f"folder:{root}", *settings]) == 0
+    out = capsys.readouterr().out
+    assert "music: 9 tracks, 2 genres" in out
+    assert ("problems:     4 of 9 tracks cannot be used (feature extraction skips them); "
+            "1 file skipped when the dataset was loaded:") in out
+    assert "partly used:  1 track used only as far as it decodes:" in out
+    assert "(22,050 Hz, the middle 30 s, 3 s chunks, at least 1 s)" in out
+    info_lines = {line[4:].split(": ", 1)[0] for line in out.splitlines() if line.startswith(f"  - {root}")}
+
+    assert main(["features", f"folder:{root}", "--workers", "1", "--no-progress", *settings]) == 1
+    out, err = capsys.readouterr()
+    assert "tracks:   5 of 9 usable, 4 cannot be used (listed below); 9 read now, 0 answered from the cache" in out
+    assert "rows:" in out and "one per chunk" in out
+    feature_lines = {line.strip().split(": ", 1)[0] for line in err.splitlines() if line.startswith("  ")}
+    assert {Path(p).name for p in info_lines} == {Path(p).name for p in feature_lines} == {*UNUSABLE, "cut.mp3"}
+
+
 # CLI ---------------------------------------------------------------------------------------------
 
 def test_cli_data_info_prints_a_table(trees, shared_gtzan, capsys):
@@ -373,7 +447,8 @@ def test_cli_data_info_prints_a_table(trees, shared_gtzan, capsys):
     assert header.split() == ["genre", "tracks", "train", "valid", "test"]
     assert any(line.split()[:2] == ["jazz", "3"] for line in out.splitlines() if line.strip())
     assert "split:        artist" in out and "22,050 Hz (30)" in out and "mono (30)" in out
-    assert "jazz.00054.au" in out and "problems:     1" in out
+    assert "jazz.00054.au" in out and "problems:     1 file skipped when the dataset was loaded:" in out
+    assert "checked:      every track decoded as feature extraction reads it" in out
 
 
 def test_cli_data_info_fma_and_no_durations(trees, capsys):

@@ -123,9 +123,9 @@ def test_cli_scheduler_option(client, tiny_synth, tmp_path, monkeypatch, capsys)
             "--set", "features.tempo=false", "--set", "features.hpss=false", "--set", "features.tonnetz=false", "--no-progress"]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "10 tracks; 10 extracted now" in out and f"cluster:  {SCHEDULER}" in out
+    assert "10 of 10 usable; 10 read now" in out and f"cluster:  {SCHEDULER}" in out
     assert main(args) == 0
-    assert "0 extracted now, 10 from the cache" in capsys.readouterr().out
+    assert "0 read now, 10 answered from the cache" in capsys.readouterr().out
 
 
 def test_xgboost_dask_learns_held_out_artists_and_saves_a_classic_run(client, on_cluster, tiny_synth, tmp_path, monkeypatch):

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fixtures import write_damaged_mp3
+
 import genrekit.features.extract as extract
 from genrekit.cli import main
 from genrekit.config import DataConfig, FeatureConfig
@@ -223,6 +225,23 @@ def test_two_processes_give_the_same_rows(tmp_path):
     assert sorted(map(str, parallel.problems)) == sorted(map(str, serial.problems))
 
 
+def test_a_damaged_file_an_earlier_reader_gave_up_on_is_read_again(tmp_path):
+    # earlier readers remembered a damaged MP3 as "could not decode audio": now it is used as far as
+    # it decodes, so such a verdict in problems.jsonl is not trusted but the file read again
+    path = write_damaged_mp3(tmp_path / "music" / "blues" / "damaged.mp3").resolve()
+    index = TrackIndex("tiny", pd.DataFrame({"track_id": ["damaged"], "path": [str(path)], "genre": ["blues"]}))
+    cache = extract.cache_dir_for("tiny", data=DATA, features=FEATURES, cache_root=tmp_path / "cache")
+    cache.mkdir(parents=True)
+    st = path.stat()
+    old = {"track_id": "damaged", "path": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+           "reason": "could not decode audio (Unspecified internal error.)"}
+    (cache / extract.PROBLEMS_FILE).write_text(json.dumps(old) + "\n")
+    result = extract_dataset(index, data=DATA, features=FEATURES, cache_root=tmp_path / "cache", workers=1, progress=False)
+    assert result.problems == [] and result.computed == 1 and set(result.frame["track_id"]) == {"damaged"}
+    [note] = result.notes
+    assert note.reason.startswith("damaged: decodes 3.0 s of the 10.0 s its header declares (Illegal Audio-MPEG-Header")
+
+
 def test_cli_extracts_and_exits_1_on_bad_files(tmp_path, monkeypatch, capsys):
     make_folder(tmp_path / "music")
     monkeypatch.setenv("GENREKIT_CACHE", str(tmp_path / "cache"))
@@ -237,4 +256,4 @@ def test_cli_extracts_and_exits_1_on_bad_files(tmp_path, monkeypatch, capsys):
         os.remove(tmp_path / "music" / "blues" / f"{name}.wav")
     assert main(argv) == 0
     out, _ = capsys.readouterr()
-    assert "0 extracted now" in out
+    assert "0 read now" in out and "answered from the cache" in out

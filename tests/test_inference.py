@@ -16,7 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from genrekit.errors import AudioError, ConfigError
+from fixtures import write_truncated
+
+from genrekit.data.audio import collect_audio_warnings
+from genrekit.errors import AudioError, AudioWarning, ConfigError
 from genrekit.inference import Ensemble, Predictor, load_predictor, timeline_spans
 
 #: Genres of the tiny training set and of the test album: four that the synthetic set keeps apart.
@@ -154,6 +157,37 @@ def test_a_window_one_member_cannot_score_is_voted_by_the_others():
     assert prediction.windows is not None and len(prediction.windows) == 3
     np.testing.assert_allclose(prediction.windows[["x", "y"]].to_numpy(), [[0.0, 1.0]] * 3)
     np.testing.assert_allclose(prediction.probabilities, [0.5, 0.5])  # the 12 s clip: both vote
+
+
+def test_a_truncated_file_is_predicted_from_what_decodes_with_a_note(tmp_path):
+    path = write_truncated(tmp_path / "cut.mp3", seconds=10.0)  # decodes about 4.9 s
+    fixed = Fixed(GENRES, [0.1, 0.2, 0.3, 0.4])
+    with collect_audio_warnings() as found:
+        prediction = fixed.predict_file(path, timeline=True, window_seconds=2.0)
+    [warning] = found
+    assert warning.path == str(path) and warning.reason.startswith("truncated: decodes 4.")
+    assert prediction.notes == (warning.reason,) and prediction.to_dict()["notes"] == [warning.reason]
+    assert prediction.seconds < 5.0 and prediction.windows["end_s"].max() < 5.0
+    # without a collector, the warning is issued, once, naming the file
+    with pytest.warns(AudioWarning, match=r"cut\.mp3: truncated: decodes 4\.") as caught:
+        both = Ensemble([fixed, Fixed(GENRES, [0.4, 0.3, 0.2, 0.1], name="other")]).predict_file(path)
+    assert len(caught) == 1 and both.notes == prediction.notes
+
+
+def test_cli_predict_warns_in_one_line_about_a_truncated_file(tmp_path, capfd, monkeypatch):
+    from genrekit.cli import main
+    from genrekit.cli import predict as predict_cli
+
+    monkeypatch.setattr(predict_cli, "load_model", lambda args: Fixed(GENRES, [0.1, 0.2, 0.3, 0.4]))
+    path = write_truncated(tmp_path / "cut.mp3", seconds=10.0)
+    capfd.readouterr()
+    assert main(["predict", str(path)]) == 0
+    out, err = capfd.readouterr()
+    assert err.startswith(f"genrekit predict: warning: {path}: truncated: decodes 4.") and err.count("\n") == 1
+    assert str(path) in out
+    assert main(["predict", str(path), "--json"]) == 0
+    [entry] = json.loads(capfd.readouterr().out)["files"]
+    assert entry["notes"][0].startswith("truncated: decodes 4.")
 
 
 def test_timeline_spans_cover_the_signal():

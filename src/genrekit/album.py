@@ -5,7 +5,8 @@ any folder of audio files: every file (sorted by path) is read once; an ensemble
 (soft voting, optional weights; the study uses at least three models of different families)
 scores (a) the middle ``middle_seconds`` of the track, each model with its own preprocessing,
 and (b) a timeline of ``window_seconds`` windows every ``hop_seconds`` over the whole track.
-Files that cannot be read are skipped and listed; the others are always analysed.
+Files that cannot be read are skipped and listed; the others are always analysed (a truncated or
+damaged one as far as it decodes, with a note saying so).
 
 Every call writes a fresh folder, ``<outputs>/album/<YYYYmmdd-HHMMSS>-<album folder name>/``
 (``outputs`` is :func:`genrekit.paths.outputs_dir`, or ``out_dir``), so runs never overwrite each
@@ -18,8 +19,10 @@ Output folder
     (path relative to the album folder), ``title`` (the file's title tag, else the file name
     without suffix), ``duration_s``, ``genre`` (the ensemble's most probable genre for the middle
     of the track), ``probability`` (its probability), ``timeline_genre`` (the genre that wins the
-    most timeline windows), ``timeline_share`` (the share of windows it wins), then ``<genres>``:
-    the ensemble's probabilities for the middle of the track.
+    most timeline windows), ``timeline_share`` (the share of windows it wins), ``note`` (what is
+    wrong with a file analysed only as far as it decodes, e.g. "truncated: decodes 14.5 s of the
+    29.0 s its header declares"; empty otherwise), then ``<genres>``: the ensemble's
+    probabilities for the middle of the track.
 ``probabilities.csv``
     One row per track and model: ``track``, ``file``, ``title``, ``model`` (e.g. ``logreg
     (features)``), ``run`` (run folder name), ``family``, ``weight`` (its normalised weight in the
@@ -57,7 +60,7 @@ import numpy as np
 import pandas as pd
 
 from genrekit import paths
-from genrekit.data.audio import audio_info, is_audio_file
+from genrekit.data.audio import audio_info, collect_audio_warnings, is_audio_file, quiet_decoder
 from genrekit.errors import AudioError, DatasetError, GenrekitError
 from genrekit.runs import unique_dir
 
@@ -71,7 +74,7 @@ SUMMARY_FILE = "summary.txt"
 README_FILE = "README.md"
 
 #: The key columns of each CSV; one column per genre follows them (except in problems.csv).
-TRACK_KEYS = ["track", "file", "title", "duration_s", "genre", "probability", "timeline_genre", "timeline_share"]
+TRACK_KEYS = ["track", "file", "title", "duration_s", "genre", "probability", "timeline_genre", "timeline_share", "note"]
 PROBABILITY_KEYS = ["track", "file", "title", "model", "run", "family", "weight", "genre"]
 LOGIT_KEYS = ["track", "file", "title", "model", "run", "family", "kind"]
 TIMELINE_KEYS = ["track", "file", "title", "window", "start_s", "end_s", "genre"]
@@ -174,7 +177,7 @@ def read_title(path: str | Path) -> str | None:
     try:
         import soundfile as sf
 
-        with sf.SoundFile(str(path)) as f:  # RIFF INFO (WAV), which mutagen does not read
+        with quiet_decoder(path), sf.SoundFile(str(path)) as f:  # RIFF INFO (WAV), which mutagen does not read
             text = (f.title or "").strip()
         return text or None
     except Exception:  # noqa: BLE001
@@ -253,43 +256,49 @@ def analyse_album(
 
     track_rows, prob_rows, logit_rows, timeline_rows, problems = [], [], [], [], []
     bar = tqdm(files, desc="analysing album", unit="track", disable=not progress)
-    for number, path in enumerate(bar, start=1):
-        name = path.relative_to(folder).as_posix()
-        bar.set_postfix_str(name[-30:], refresh=False)
-        try:
-            prediction = ensemble.predict_file(path, timeline=True, middle_seconds=middle_seconds,
-                                               window_seconds=window_seconds, hop_seconds=hop_seconds)
-            duration = audio_info(path).duration
-        except AudioError as exc:
-            problems.append({"file": name, "reason": exc.reason})
-            continue
-        except GenrekitError as exc:
-            problems.append({"file": name, "reason": str(exc)})
-            continue
-        except Exception as exc:  # noqa: BLE001 - one odd file must not lose the rest of the album
-            problems.append({"file": name, "reason": f"analysis failed: {type(exc).__name__}: {exc}"})
-            continue
-        title = read_title(path) or path.stem
-        key = {"track": number, "file": name, "title": title}
-        windows = prediction.windows
-        window_proba = windows[labels].to_numpy(dtype=np.float64)
-        scored = ~np.isnan(window_proba).any(axis=1)
-        winners = [labels[i] for i in window_proba[scored].argmax(axis=1)]
-        timeline_genre, share = _majority(winners, window_proba[scored], labels)
-        track_rows.append({**key, "duration_s": round(duration, 3), "genre": prediction.genre,
-                           "probability": float(prediction.probabilities.max()), "timeline_genre": timeline_genre,
-                           "timeline_share": share, **dict(zip(labels, prediction.probabilities))})
-        for member, member_prediction, weight in zip(ensemble.members, prediction.members, ensemble.weights):
-            ident = {**key, "model": member.name, "run": member.run, "family": member.family}
-            proba = dict.fromkeys(labels, 0.0) | dict(zip(member_prediction.labels, member_prediction.probabilities))
-            prob_rows.append({**ident, "weight": float(weight), "genre": member_prediction.genre, **proba})
-            scores = dict(zip(member_prediction.labels, member_prediction.log_scores))
-            logit_rows.append({**ident, "kind": member_prediction.score_kind, **{g: scores.get(g, np.nan) for g in labels}})
-        for i, row in enumerate(windows.itertuples(index=False)):
-            values = window_proba[i]
-            timeline_rows.append({**key, "window": i, "start_s": row.start_s, "end_s": row.end_s,
-                                  "genre": labels[int(np.argmax(values))] if scored[i] else "",
-                                  **dict(zip(labels, values))})
+    # a truncated track's note goes in tracks.csv and the summary, not on stderr
+    with collect_audio_warnings() as found:
+        for number, path in enumerate(bar, start=1):
+            name = path.relative_to(folder).as_posix()
+            bar.set_postfix_str(name[-30:], refresh=False)
+            seen = len(found)
+            try:
+                prediction = ensemble.predict_file(path, timeline=True, middle_seconds=middle_seconds,
+                                                   window_seconds=window_seconds, hop_seconds=hop_seconds)
+                duration = audio_info(path).duration
+            except AudioError as exc:
+                problems.append({"file": name, "reason": "; ".join([exc.reason, *(w.reason for w in found[seen:])])})
+                continue
+            except GenrekitError as exc:
+                problems.append({"file": name, "reason": str(exc)})
+                continue
+            except Exception as exc:  # noqa: BLE001 - one odd file must not lose the rest of the album
+                problems.append({"file": name, "reason": f"analysis failed: {type(exc).__name__}: {exc}"})
+                continue
+            title = read_title(path) or path.stem
+            key = {"track": number, "file": name, "title": title}
+            windows = prediction.windows
+            window_proba = windows[labels].to_numpy(dtype=np.float64)
+            scored = ~np.isnan(window_proba).any(axis=1)
+            winners = [labels[i] for i in window_proba[scored].argmax(axis=1)]
+            timeline_genre, share = _majority(winners, window_proba[scored], labels)
+            if prediction.notes:  # what decodes is shorter than the header says
+                duration = float(windows["end_s"].max())
+            track_rows.append({**key, "duration_s": round(duration, 3), "genre": prediction.genre,
+                               "probability": float(prediction.probabilities.max()), "timeline_genre": timeline_genre,
+                               "timeline_share": share, "note": "; ".join(prediction.notes),
+                               **dict(zip(labels, prediction.probabilities))})
+            for member, member_prediction, weight in zip(ensemble.members, prediction.members, ensemble.weights):
+                ident = {**key, "model": member.name, "run": member.run, "family": member.family}
+                proba = dict.fromkeys(labels, 0.0) | dict(zip(member_prediction.labels, member_prediction.probabilities))
+                prob_rows.append({**ident, "weight": float(weight), "genre": member_prediction.genre, **proba})
+                scores = dict(zip(member_prediction.labels, member_prediction.log_scores))
+                logit_rows.append({**ident, "kind": member_prediction.score_kind, **{g: scores.get(g, np.nan) for g in labels}})
+            for i, row in enumerate(windows.itertuples(index=False)):
+                values = window_proba[i]
+                timeline_rows.append({**key, "window": i, "start_s": row.start_s, "end_s": row.end_s,
+                                      "genre": labels[int(np.argmax(values))] if scored[i] else "",
+                                      **dict(zip(labels, values))})
 
     tracks = pd.DataFrame(track_rows, columns=track_columns(labels))
     probabilities = pd.DataFrame(prob_rows, columns=probability_columns(labels))
@@ -334,8 +343,8 @@ def summarise(tracks: pd.DataFrame, problems: pd.DataFrame | None = None, *, gen
     """A plain summary of an album analysis.
 
     E.g. ``"2 of 16 tracks are classified country: AMEN, SMOKE HOUR II; most others pop (9) and
-    hiphop (4)."``, then how many tracks have country leading at least one timeline window, and
-    the files that were skipped.
+    hiphop (4)."``, then how many tracks have country leading at least one timeline window, the
+    tracks analysed only as far as they decode, and the files that were skipped.
 
     Parameters
     ----------
@@ -370,6 +379,12 @@ def summarise(tracks: pd.DataFrame, problems: pd.DataFrame | None = None, *, gen
             agree = int((tracks["timeline_genre"] == tracks["genre"]).sum())
             lines.append(f"On the timeline, {int((timeline == focus).sum())} of {n} tracks are mostly {focus}; "
                          f"the timeline majority agrees with the middle of the track for {agree} of {n}.")
+    notes = tracks.get("note")
+    if notes is not None and (notes.fillna("") != "").any():
+        noted = tracks[notes.fillna("") != ""]
+        listed = "; ".join(f"{r.file} ({r.note})" for r in noted.itertuples(index=False))
+        lines.append(f"{len(noted)} track{'s were' if len(noted) != 1 else ' was'} analysed only as far as "
+                     f"{'they decode' if len(noted) != 1 else 'it decodes'}: {listed}.")
     if problems is not None and len(problems):
         skipped = "; ".join(f"{r.file} ({r.reason})" for r in problems.itertuples(index=False))
         lines.append(f"{len(problems)} file{'s' if len(problems) != 1 else ''} could not be analysed: {skipped}.")

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from genrekit import paths
-from genrekit.data.audio import DEFAULT_SR, audio_info, load_audio
+from genrekit.data.audio import DEFAULT_SR, audio_info, collect_audio_warnings, load_audio
 from genrekit.errors import AudioError, ConfigError, GenrekitError, RunError
 
 #: Environment variable naming the run folder(s) the app serves, comma-separated.
@@ -554,7 +554,9 @@ class Upload:
     truncated : bool
         True if only the first ``max_seconds`` were read.
     notes : list of str
-        Messages for the user (e.g. that the track was cut).
+        Messages for the user (e.g. that the track was cut, or that the file is damaged).
+    damage : str or None
+        What is wrong with a file that is read only as far as it decodes (truncated, damaged).
     """
 
     y: np.ndarray
@@ -562,6 +564,7 @@ class Upload:
     total_seconds: float
     truncated: bool
     notes: list[str] = field(default_factory=list)
+    damage: str | None = None
 
     @property
     def seconds(self) -> float:
@@ -606,13 +609,19 @@ def read_upload(path: str | Path | None, *, sr: int = DEFAULT_SR, limits: Upload
         )
     info = audio_info(path)  # header only: refuses non-audio before any decoding
     truncated = info.duration > limits.max_seconds
-    y = load_audio(path, sr=sr, duration=limits.max_seconds if truncated else None)
+    with collect_audio_warnings() as found:
+        y = load_audio(path, sr=sr, duration=limits.max_seconds if truncated else None)
+    damage = found[0].reason if found else None
     notes = []
-    if truncated:
+    if damage is not None:
+        # e.g. "truncated: decodes 14.5 s of the 29.0 s its header declares"
+        kind, _, what = damage.partition(": ")
+        notes.append(f"The file looks {kind}: it {what}. The genres describe the part that decodes.")
+    if truncated and y.shape[0] >= 0.99 * limits.max_seconds * sr:
         notes.append(
             f"The track is {_clock(info.duration)} long; only the first {_clock(limits.max_seconds)} were analysed."
         )
-    return Upload(y=y, sr=sr, total_seconds=info.duration, truncated=truncated, notes=notes)
+    return Upload(y=y, sr=sr, total_seconds=info.duration, truncated=truncated, notes=notes, damage=damage)
 
 
 def _clock(seconds: float) -> str:

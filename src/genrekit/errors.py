@@ -22,6 +22,20 @@ class AudioError(GenrekitError):
         super().__init__(f"{where}: {reason}")
 
 
+class AudioWarning(UserWarning):
+    """An audio file that is used only in part: truncated, or damaged part-way through.
+
+    Like :class:`AudioError`, it names the file and the reason, e.g. ``"truncated: decodes 14.5 s
+    of the 29.0 s its ID3 tag (TLEN) declares"``; the part that decodes is used.
+    """
+
+    def __init__(self, path: str | Path | None, reason: str):
+        self.path = None if path is None else str(path)
+        self.reason = reason
+        where = self.path if self.path is not None else "<array>"
+        super().__init__(f"{where}: {reason}")
+
+
 class DatasetError(GenrekitError):
     """A dataset folder or metadata file that does not have the expected layout."""
 

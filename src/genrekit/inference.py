@@ -45,14 +45,14 @@ Timelines
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from genrekit.data.audio import audio_info, load_audio, prepare_array
+from genrekit.data.audio import audio_info, collect_audio_warnings, load_audio, prepare_array, report_audio_warning
 from genrekit.errors import AudioError, ConfigError, RunError
 from genrekit.features import kinds
 
@@ -99,6 +99,9 @@ class Prediction:
         Duration (s) of the audio behind :attr:`probabilities`.
     members : tuple of Prediction
         For an ensemble: each member's own prediction, in member order.
+    notes : tuple of str
+        What is wrong with the file it was made from, when it was used only as far as it decodes
+        (e.g. ``'truncated: decodes 14.5 s of the 29.0 s its header declares'``); empty otherwise.
     """
 
     labels: list[str]
@@ -109,6 +112,7 @@ class Prediction:
     source: str | None = None
     seconds: float = 0.0
     members: tuple = field(default_factory=tuple)
+    notes: tuple = field(default_factory=tuple)
 
     @property
     def genre(self) -> str:
@@ -141,6 +145,7 @@ class Prediction:
             "top": [{"genre": g, "probability": p} for g, p in self.top(top or len(self.labels))],
             "probabilities": {g: float(p) for g, p in zip(self.labels, self.probabilities)},
             "logits": None if self.logits is None else {g: float(v) for g, v in zip(self.labels, self.logits)},
+            "notes": list(self.notes),
         }
         if self.windows is not None:
             out["windows"] = self.windows.replace({np.nan: None}).to_dict(orient="records")
@@ -316,17 +321,26 @@ class Predictor:
         ------
         AudioError
             Naming the file: unreadable, empty, silent or too short for the model.
+
+        A truncated or damaged file is predicted from the part that decodes; what is wrong with it
+        is in :attr:`Prediction.notes` and is also passed on as an
+        :class:`~genrekit.errors.AudioWarning` (see :func:`~genrekit.data.audio.collect_audio_warnings`).
         """
         path = Path(path)
-        try:
-            signals, clips = _read(path, rates=self._rates(), timeline=timeline, middle_seconds=middle_seconds,
-                                     max_seconds=max_seconds)
-            return self._predict_signals(signals, clips, timeline=timeline, window=window_seconds, hop=hop_seconds,
-                                         source=str(path))
-        except AudioError as exc:
-            if exc.path is None:
-                raise AudioError(path, exc.reason) from None
-            raise
+        error = None
+        with collect_audio_warnings() as found:
+            try:
+                signals, clips = _read(path, rates=self._rates(), timeline=timeline, middle_seconds=middle_seconds,
+                                         max_seconds=max_seconds)
+                prediction = self._predict_signals(signals, clips, timeline=timeline, window=window_seconds,
+                                                   hop=hop_seconds, source=str(path))
+            except AudioError as exc:
+                error = exc if exc.path is not None else AudioError(path, exc.reason)
+        for warning in found:  # on to the caller's collector, or issued
+            report_audio_warning(warning)
+        if error is not None:
+            raise error from None
+        return replace(prediction, notes=tuple(w.reason for w in found)) if found else prediction
 
     def _rates(self) -> list[int]:
         return [int(self.sample_rate)]

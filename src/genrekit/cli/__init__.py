@@ -9,10 +9,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import math
+import os
 import sys
 
 from genrekit import __version__
 from genrekit.errors import GenrekitError
+
+# genrekit.data.audio.ENV_VERBOSE, named here so that --help does not import the audio stack
+VERBOSE_ENV = "GENREKIT_VERBOSE"
 
 # Order is the order shown in --help.
 COMMAND_MODULES = [
@@ -33,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         "synthetic genre set; pass a GTZAN/FMA path to use real data.",
     )
     parser.add_argument("--version", action="version", version=f"genrekit {__version__}")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="also show what the audio decoders print about each file (as GENREKIT_VERBOSE=1 does)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
@@ -46,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     warnings.formatwarning = _format_warning
     parser = build_parser()
     args = parser.parse_args(argv)
+    before = os.environ.get(VERBOSE_ENV)
+    if args.verbose:
+        os.environ[VERBOSE_ENV] = "1"  # in the environment, so worker processes see it too
     try:
         status = args.func(args)
     except GenrekitError as exc:
@@ -54,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"genrekit {args.command}: interrupted; finished work is kept and the next run resumes it", file=sys.stderr)
         return 130
+    finally:
+        if args.verbose and before is None:
+            os.environ.pop(VERBOSE_ENV, None)
     return int(status or 0)
 
 
@@ -62,7 +74,7 @@ _DEFAULT_FORMAT = __import__("warnings").formatwarning
 
 def _format_warning(message, category, filename, lineno, line=None) -> str:
     """genrekit's own warnings as one line for a person (no source line); others as Python shows them."""
-    if "genrekit" in str(filename):
+    if "genrekit" in str(filename) or getattr(category, "__module__", "").startswith("genrekit"):
         return f"genrekit: warning: {message}\n"
     return _DEFAULT_FORMAT(message, category, filename, lineno, line)
 

@@ -16,7 +16,8 @@ soft-voting ensemble: its middle 30 s (--middle), and windows over the whole tra
 --hop). Each call writes a fresh folder (outputs/album/<time>-<album>/, or under --out) holding
 tracks.csv, probabilities.csv, logits.csv, timeline.csv, problems.csv, album.png, summary.txt and
 a README.md that documents the columns. Unreadable files are skipped and listed; the exit status
-is then 1. The study calls for at least three runs of different families.
+is then 1. A truncated or damaged file is analysed as far as it decodes, and says so in the summary
+and in tracks.csv. The study calls for at least three runs of different families.
 """
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import textwrap
 
+from genrekit.cli import add_config_arguments
 from genrekit.config import DataConfig
 from genrekit.errors import ConfigError
 
@@ -44,10 +45,17 @@ SOURCE is one of:
   hf:NAME              a Hugging Face dataset (needs internet, or a save_to_disk folder)
   PATH                 layout detected (FMA, GTZAN, else folder)
 
+Every track is decoded as 'genrekit features' reads it (the sample rate, clip and chunk of the
+config: --config, --set) and checked as extraction checks it, so the files listed as unusable are
+the ones extraction skips: unreadable, empty, silent, NaN samples, too short. Truncated or damaged
+files, which are used as far as they decode, are listed apart. --no-decode reads headers only.
+
 examples:
   genrekit data info gtzan:~/data/gtzan
   genrekit data info gtzan:~/data/gtzan --split filtered --split-dir ~/data/gtzan-splits
-  genrekit data info ~/music --no-durations
+  genrekit data info ~/music --set data.chunk_seconds=3     # the checks of 3 s chunks
+  genrekit data info ~/music --no-decode                    # headers only: faster
+  genrekit data info ~/music --no-durations                 # counts only: reads no file
 """
 
 
@@ -81,7 +89,7 @@ def register(subparsers) -> None:
         "info",
         help="summarise a dataset: tracks per genre and split, durations, sample rates, bad files",
         description="Load a dataset and print tracks per genre (and per split), durations, sample rates, "
-        "channel counts, artists and the files that were skipped, with the reason.",
+        "channel counts, artists, and the files feature extraction cannot use, with the reason.",
         epilog=_INFO_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -89,8 +97,15 @@ def register(subparsers) -> None:
     info.add_argument("--split", metavar="KIND", help="also assign a split of this kind: auto, random, artist, filtered, official, leaky-chunks")
     info.add_argument("--split-dir", metavar="DIR", help="folder with train/valid/test_filtered.txt (for --split filtered)")
     info.add_argument("--artist-index", metavar="FILE", help="Sturm's GTZANindex.txt, giving GTZAN's artists")
-    info.add_argument("--seed", type=int, default=0, metavar="N", help="seed for random/artist splits (default: %(default)s)")
-    info.add_argument("--no-durations", dest="durations", action="store_false", help="skip reading file headers (faster)")
+    info.add_argument("--seed", type=int, metavar="N", help="seed for random/artist splits (default: data.seed, 0)")
+    add_config_arguments(info)
+    info.add_argument("--no-decode", dest="decode", action="store_false",
+                      help="read file headers only, not the audio (faster; silent, too-short and truncated files are then "
+                      "not found)")
+    info.add_argument("--no-durations", dest="durations", action="store_false",
+                      help="read no file at all: counts only (fastest; unusable files are then not found)")
+    info.add_argument("--workers", type=int, metavar="N", help="processes that decode (default: features.workers; 0 = one per "
+                      "CPU core)")
     info.set_defaults(func=run_info)
 
     fetch = sub.add_parser(
@@ -121,10 +136,15 @@ def run_synth(args: argparse.Namespace) -> int:
 
 
 def run_info(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from genrekit.config import load_config
     from genrekit.data.datasets import describe, load_dataset
     from genrekit.data.splits import SPLIT_KINDS, assign_splits
 
-    data = DataConfig(source=args.source, split_dir=args.split_dir, artist_index=args.artist_index, seed=args.seed)
+    cfg = load_config(args.config, args.overrides)
+    given = {"split_dir": args.split_dir, "artist_index": args.artist_index, "seed": args.seed}
+    data = replace(cfg.data, source=args.source, **{k: v for k, v in given.items() if v is not None})
     if args.split is not None and args.split not in SPLIT_KINDS:
         raise ConfigError(f"unknown split kind {args.split!r}; choose one of: {', '.join(SPLIT_KINDS)}")
     index = load_dataset(args.source, data=data, progress=True)
@@ -137,7 +157,10 @@ def run_info(args: argparse.Namespace) -> int:
             test_fraction=data.test_fraction,
             split_dir=data.split_dir,
         )
-    print(format_summary(describe(index, durations=args.durations, progress=True)))
+    workers = cfg.features.workers if args.workers is None else args.workers
+    summary = describe(index, durations=args.durations, check=args.decode, data=data, features=cfg.features,
+                       workers=workers, progress=True)
+    print(format_summary(summary))
     return 0
 
 
@@ -225,12 +248,50 @@ def format_summary(summary: dict) -> str:
         lines.append("artists:      unknown (artist splits fall back to one group per track)")
     if summary["notes"]:
         lines += ["", "notes:"] + [textwrap.fill(n, 100, initial_indent="  - ", subsequent_indent="    ") for n in summary["notes"]]
+    lines += ["", _checked_line(summary)]
     problems = summary["problems"]
-    lines += ["", f"problems:     {len(problems):,}" + (" (skipped files)" if problems else "")]
-    lines += [f"  - {p}" for p in problems[:50]]
-    if len(problems) > 50:
-        lines.append(f"  ... and {len(problems) - 50:,} more")
+    skipped = summary.get("skipped_on_load", 0)
+    failing = len(problems) - skipped
+    if not problems:
+        lines.append("problems:     none" + (": every track can be used" if summary.get("checked") == "decoded" else ""))
+    else:
+        parts = []
+        if failing:
+            parts.append(f"{failing:,} of {summary['tracks']:,} tracks cannot be used (feature extraction skips them)")
+        if skipped:
+            parts.append(f"{_count(skipped, 'file')} skipped when the dataset was loaded")
+        lines.append("problems:     " + "; ".join(parts) + ":")
+        lines += _listed(problems)
+    partial = summary.get("partial") or []
+    if partial:
+        lines.append(f"partly used:  {_count(len(partial), 'track')} used only as far as {'it decodes' if len(partial) == 1 else 'they decode'}:")
+        lines += _listed(partial)
     return "\n".join(lines)
+
+
+def _checked_line(summary: dict) -> str:
+    checked, settings = summary.get("checked"), summary.get("check_settings")
+    if checked == "decoded" and settings:
+        window = "whole tracks" if settings["clip_seconds"] is None else f"the middle {settings['clip_seconds']:g} s"
+        chunks = f", {settings['chunk_seconds']:g} s chunks" if settings["chunk_seconds"] else ""
+        return (f"checked:      every track decoded as feature extraction reads it ({settings['sample_rate']:,} Hz, "
+                f"{window}{chunks}, at least {settings['min_seconds']:g} s)")
+    if checked == "headers":
+        return "checked:      headers only (--no-decode): silent, too-short and truncated files are not found"
+    if not summary["tracks"]:
+        return "checked:      no track to read"
+    return "checked:      no file read (counts only): unusable files are not found"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _listed(items: list[str], limit: int = 50) -> list[str]:
+    lines = [f"  - {p}" for p in items[:limit]]
+    if len(items) > limit:
+        lines.append(f"  ... and {len(items) - limit:,} more")
+    return lines
 
 
 def _hours_or_minutes(seconds: float) -> str:

@@ -11,7 +11,9 @@ from genrekit.cli import add_config_arguments
 _EPILOG = """\
 The cache is keyed by dataset, audio window (sample rate, clip, chunk and hop seconds) and feature
 settings: re-running is a cache hit, an interrupted run resumes, and bad files are listed, not fatal.
-Exit status: 0 all files extracted, 1 some files were bad (all good ones were extracted), 2 bad input.
+Truncated or damaged files are used as far as they decode and listed as such ('genrekit data info'
+lists both kinds before any extraction). Exit status: 0 all files extracted, 1 some files were bad
+(all good ones were extracted), 2 bad input.
 
 examples:
   genrekit features                                  # the synthetic set, configured defaults
@@ -78,14 +80,21 @@ def run(args: argparse.Namespace) -> int:
     result = extract_dataset(index, data=cfg.data, features=cfg.features, progress=args.progress)
     seconds = time.perf_counter() - start
 
-    tracks = result.frame["track_id"].nunique()
+    usable = result.frame["track_id"].nunique()
     print(f"dataset:  {index.name} ({source})")
     print(f"cache:    {result.cache_dir}")
     if cfg.features.scheduler and result.computed:
         print(f"cluster:  {cfg.features.scheduler}")
-    print(f"rows:     {len(result.frame):,} ({tracks:,} tracks; {result.computed:,} extracted now, {result.cached:,} from the cache)")
+    unusable = f", {len(result.problems):,} cannot be used (listed below)" if result.problems else ""
+    print(f"tracks:   {usable:,} of {len(index):,} usable{unusable}; {result.computed:,} read now, "
+          f"{result.cached:,} answered from the cache")
+    print(f"rows:     {len(result.frame):,} ({'one per chunk' if cfg.data.chunk_seconds else 'one per track'})")
     print(f"columns:  {len(result.feature_columns)} features + {len(result.frame.columns) - len(result.feature_columns)} id/label columns")
     print(f"time:     {seconds:.1f} s")
+    if result.notes:
+        print(f"used only as far as they decode ({len(result.notes)}):", file=sys.stderr)
+        for note in result.notes:
+            print(f"  {note}", file=sys.stderr)
     problems = list(index.problems) + list(result.problems)
     if problems:
         print(f"bad files ({len(problems)}, skipped):", file=sys.stderr)

@@ -18,7 +18,8 @@ examples:
 Each model reads the audio as its run recorded (sample rate, features or chunks), so any format,
 length, channel count or sample rate works. Several --run options vote softly (mean probability,
 or --weights). A file that cannot be read is reported and the others are still predicted; the exit
-status is then 1.
+status is then 1. A truncated or damaged file is predicted from the part that decodes, with a
+warning saying so (in --json: its "notes").
 """
 
 
@@ -82,32 +83,42 @@ def load_model(args: argparse.Namespace):
 
 
 def run_predict(args: argparse.Namespace) -> int:
+    from genrekit.data.audio import collect_audio_warnings
     from genrekit.errors import AudioError
 
     predictor = load_model(args)
     middle = args.middle if args.middle and args.middle > 0 else None
     inputs = audio_inputs(args.files)
     results, failed = [], 0
-    for name, problem in inputs:
-        try:
-            if problem is not None:
-                raise AudioError(name, problem)
-            prediction = predictor.predict_file(name, timeline=args.timeline, middle_seconds=middle,
-                                                window_seconds=args.window, hop_seconds=args.hop)
-        except AudioError as exc:
-            failed += 1
-            results.append({"file": name, "error": exc.reason})
+    with collect_audio_warnings() as found:  # reported here, one line per file, and in the JSON
+        for name, problem in inputs:
+            seen = len(found)
+            try:
+                if problem is not None:
+                    raise AudioError(name, problem)
+                prediction = predictor.predict_file(name, timeline=args.timeline, middle_seconds=middle,
+                                                    window_seconds=args.window, hop_seconds=args.hop)
+            except AudioError as exc:
+                failed += 1
+                results.append({"file": name, "error": exc.reason, "notes": [w.reason for w in found[seen:]]})
+                if not args.json:
+                    print(f"genrekit predict: {exc}", file=sys.stderr)
+                    _warn(found[seen:])
+                continue
+            results.append({"file": name, **prediction.to_dict(top=args.top)})
             if not args.json:
-                print(f"genrekit predict: {exc}", file=sys.stderr)
-            continue
-        results.append({"file": name, **prediction.to_dict(top=args.top)})
-        if not args.json:
-            print(_text(name, prediction, top=args.top, timeline=args.timeline))
+                _warn(found[seen:])  # the prediction describes the part of the file that decodes
+                print(_text(name, prediction, top=args.top, timeline=args.timeline))
     if args.json:
         print(json.dumps({"model": predictor.name, "files": results}, indent=2))
     elif failed:
         print(f"{failed} of {len(inputs)} files could not be predicted", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _warn(found) -> None:
+    for warning in found:
+        print(f"genrekit predict: warning: {warning}", file=sys.stderr)
 
 
 def audio_inputs(names) -> list[tuple[str, str | None]]:

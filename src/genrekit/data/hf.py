@@ -19,7 +19,7 @@ import soundfile as sf
 from tqdm.auto import tqdm
 
 from genrekit import paths
-from genrekit.data.audio import audio_info, write_audio
+from genrekit.data.audio import audio_info, quiet_decoder, write_audio
 from genrekit.data.folder import plural
 from genrekit.data.index import Problem, TrackIndex
 from genrekit.errors import AudioError, ConfigError, DatasetError
@@ -213,14 +213,15 @@ def _materialise(value: dict | None, target: Path) -> None:
     value = value or {}
     data, source = value.get("bytes"), value.get("path")
     try:
-        if data is not None:
-            y, sr = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
-            subtype = sf.info(io.BytesIO(data)).subtype
-        elif source and Path(source).is_file():
-            y, sr = sf.read(source, dtype="float32", always_2d=True)
-            subtype = sf.info(source).subtype
-        else:
-            raise AudioError(source, "no audio bytes and no readable local file")
+        with quiet_decoder(source or target):  # mpg123's notes on MP3 bytes name no file
+            if data is not None:
+                y, sr = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
+                subtype = sf.info(io.BytesIO(data)).subtype
+            elif source and Path(source).is_file():
+                y, sr = sf.read(source, dtype="float32", always_2d=True)
+                subtype = sf.info(source).subtype
+            else:
+                raise AudioError(source, "no audio bytes and no readable local file")
     except AudioError:
         raise
     except Exception as exc:  # soundfile raises LibsndfileError, RuntimeError or TypeError

@@ -7,6 +7,7 @@ One cache folder per dataset name, audio window and feature settings::
                                           #   FeatureConfig, FEATURE_VERSION), for humans
         parts/part-<time>-<pid>.parquet   # the chunks of a batch of finished tracks
         problems.jsonl                    # files that could not be used, one JSON object a line
+        notes.jsonl                       # files used as far as they decode (truncated, damaged)
 
 Rows are keyed by ``track_id`` and remember the file they came from (path, size, modification
 time): a file that changed, moved or appeared since is (re)computed, everything else is read back.
@@ -31,7 +32,7 @@ import re
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,7 @@ from tqdm.auto import tqdm
 
 from genrekit import paths
 from genrekit.config import DataConfig, FeatureConfig
-from genrekit.data.audio import load_audio
+from genrekit.data.audio import collect_audio_warnings, load_audio, n_chunks
 from genrekit.data.index import SPLITS, Problem, TrackIndex
 from genrekit.errors import AudioError, ConfigError
 from genrekit.features import kinds
@@ -48,12 +49,17 @@ from genrekit.features import kinds
 KEY_FILE = "key.json"
 PARTS_DIR = "parts"
 PROBLEMS_FILE = "problems.jsonl"
+NOTES_FILE = "notes.jsonl"
 
 #: Columns before the features in the returned frame.
 ID_COLUMNS = ["track_id", "chunk", "start_s", "genre", "artist", "split"]
 
 # What a cached row remembers about its file, to notice a changed dataset.
 _SOURCE_COLUMNS = ["path", "size", "mtime_ns"]
+
+# Version of the audio reader's verdicts in problems.jsonl: entries of another version are retried.
+# 2: a truncated or damaged file is used as far as it decodes (it used to be a problem).
+_READER = 2
 
 
 @dataclass
@@ -72,7 +78,10 @@ class FeatureSet:
     cache_dir : Path
         The cache folder that holds these features.
     computed, cached : int
-        Tracks extracted by this call and tracks read back from the cache.
+        Tracks this call tried to extract (usable or not) and tracks answered from the cache.
+    notes : list of Problem
+        Tracks that are in :attr:`frame` although something is wrong with the file: truncated or
+        damaged, their features describe the part that decodes (path and what is wrong).
     """
 
     frame: pd.DataFrame
@@ -81,6 +90,7 @@ class FeatureSet:
     cache_dir: Path
     computed: int = 0
     cached: int = 0
+    notes: list[Problem] = field(default_factory=list)
 
     def matrix(self, split: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Feature matrix, genre labels and track ids of one split (all rows if None).
@@ -183,7 +193,9 @@ def extract_dataset(
     -------
     FeatureSet
         Rows of the tracks that could be used; the others are in ``problems`` with the reason
-        (unreadable, empty, silent, shorter than 1 s or than one chunk). Bad files never stop the run;
+        (unreadable, empty, silent, NaN samples, shorter than 1 s or than one chunk: the checks of
+        :func:`read_track`). Tracks used only as far as they decode (truncated or damaged files)
+        are in ``notes`` as well as in the rows. Bad files never stop the run;
         on a cluster, neither does a file whose task kills the worker that runs it (it is listed,
         and retried by the next run).
     """
@@ -215,10 +227,12 @@ def extract_dataset(
         try:
             with closing(_run(todo, data=data, features=features, workers=n_workers, scheduler=address)) as results:
                 for result in results:
-                    track_id, path, size, mtime_ns, rows, reason, persistent = result
+                    track_id, path, size, mtime_ns, rows, reason, persistent, note = result
                     if rows is not None:
                         source = pd.DataFrame({"track_id": track_id, "path": path, "size": size, "mtime_ns": mtime_ns}, index=rows.index)
                         writer.add(pd.concat([source, rows], axis=1))
+                        if note is not None:
+                            cache.add_note(track_id=track_id, path=path, size=size, mtime_ns=mtime_ns, reason=note)
                     else:
                         run_problems.append(Problem(path, reason))
                         if persistent:
@@ -236,6 +250,8 @@ def extract_dataset(
     problems = [Problem(p, r) for p, r in zip(bad["path"], bad["reason"])]
     seen = {p.path for p in problems}
     problems += [p for p in run_problems if p.path not in seen]
+    stored_notes = cache.read_notes()
+    kept = stored_notes[stored_notes["track_id"].isin(_matching(tracks, stored_notes) & good_ids)]
     return FeatureSet(
         frame=frame,
         feature_columns=columns,
@@ -243,7 +259,62 @@ def extract_dataset(
         cache_dir=cache.root,
         computed=len(todo),
         cached=len(tracks) - len(todo),
+        notes=[Problem(p, r) for p, r in zip(kept["path"], kept["reason"])],
     )
+
+
+def read_track(path: str | Path, *, data: DataConfig, features: FeatureConfig) -> np.ndarray:
+    """One track's audio as feature extraction reads it, after every check extraction makes on it.
+
+    The middle ``data.clip_seconds`` at the feature kind's sample rate
+    (:func:`~genrekit.features.kinds.sample_rate`), mono; unusable when it is unreadable, empty,
+    silent, has NaN samples, is shorter than the kind's shortest clip
+    (:func:`~genrekit.features.kinds.min_seconds`) or than one ``data.chunk_seconds`` chunk.
+    ``genrekit data info`` runs it on every file, so it lists the files extraction skips.
+
+    Returns
+    -------
+    y : np.ndarray [shape=(n,), dtype=float32]
+
+    Raises
+    ------
+    AudioError
+        Naming the file and why it cannot be used.
+
+    Warns
+    -----
+    AudioWarning
+        When the file is used only as far as it decodes (see :func:`~genrekit.data.audio.load_audio`).
+    """
+    sr = kinds.sample_rate(features, data)
+    y = load_audio(path, sr=sr, middle=data.clip_seconds, min_duration=kinds.min_seconds(features))
+    chunk = data.chunk_seconds
+    if chunk is not None and n_chunks(len(y), sr=sr, chunk_seconds=chunk, hop_seconds=data.hop_seconds) == 0:
+        raise AudioError(path, f"too short: {len(y) / sr:.2f} s is less than one {chunk:g} s chunk")
+    return y
+
+
+def check_track(path: str | Path, *, data: DataConfig, features: FeatureConfig) -> tuple[str | None, str | None]:
+    """What feature extraction would say about one file, without computing features.
+
+    Returns
+    -------
+    (problem, note) : (str or None, str or None)
+        ``problem``: why extraction would skip the file (None if it is usable); ``note``: why it
+        would be used only as far as it decodes (None if it decodes whole). Both as extraction
+        words them, in its ``problems`` and ``notes``.
+    """
+    with collect_audio_warnings() as found:
+        try:
+            read_track(path, data=data, features=features)
+        except AudioError as exc:
+            return _with_notes(exc.reason, found), None
+    return None, (found[0].reason if found else None)
+
+
+def _with_notes(reason: str, found: list) -> str:
+    """An unusable file's reason, plus why it decodes only in part when that is known."""
+    return reason if not found else f"{reason}; {found[0].reason}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -252,24 +323,28 @@ def extract_dataset(
 
 def _extract_one(path: str, *, data: DataConfig, features: FeatureConfig) -> pd.DataFrame:
     """Decode one file and extract its chunk features (runs in a worker)."""
+    y = read_track(path, data=data, features=features)
     sr = kinds.sample_rate(features, data)
-    y = load_audio(path, sr=sr, middle=data.clip_seconds, min_duration=kinds.min_seconds(features))
     return kinds.extract_chunked(y, sr=sr, cfg=features, chunk_seconds=data.chunk_seconds, hop_seconds=data.hop_seconds)
 
 
 def _work(task: tuple) -> tuple:
-    """One track -> (track_id, path, size, mtime_ns, rows or None, reason or None, persistent)."""
+    """One track -> (track_id, path, size, mtime_ns, rows or None, reason or None, persistent, note or None).
+
+    ``note`` says why a track with rows is used only as far as it decodes (truncated, damaged).
+    """
     track_id, path, size, mtime_ns, data, features = task
     kinds.warm_up(features)  # once per process: a no-op in a warmed pool, the first task on a Dask worker
-    try:
-        rows = _extract_one(path, data=data, features=features)
-    except AudioError as exc:
-        # a property of the file: remembered, so the next run does not retry it
-        return track_id, path, size, mtime_ns, None, exc.reason, True
-    except Exception as exc:  # noqa: BLE001 - one odd file must not end a long run
-        # not remembered: the next run retries it (after a fix, say)
-        return track_id, path, size, mtime_ns, None, f"feature extraction failed: {type(exc).__name__}: {exc}", False
-    return track_id, path, size, mtime_ns, rows, None, False
+    with collect_audio_warnings() as found:
+        try:
+            rows = _extract_one(path, data=data, features=features)
+        except AudioError as exc:
+            # a property of the file: remembered, so the next run does not retry it
+            return track_id, path, size, mtime_ns, None, _with_notes(exc.reason, found), True, None
+        except Exception as exc:  # noqa: BLE001 - one odd file must not end a long run
+            # not remembered: the next run retries it (after a fix, say)
+            return track_id, path, size, mtime_ns, None, f"feature extraction failed: {type(exc).__name__}: {exc}", False, None
+    return track_id, path, size, mtime_ns, rows, None, False, (found[0].reason if found else None)
 
 
 def _start_worker(features: FeatureConfig) -> None:
@@ -294,7 +369,7 @@ def _lost(task: tuple, exc: BaseException) -> tuple:
     """The :func:`_work` result of a track whose task killed every Dask worker that ran it."""
     track_id, path, size, mtime_ns, _, _ = task
     # not remembered: a worker can die of causes other than the file (memory, a lost node)
-    return track_id, path, size, mtime_ns, None, "a Dask worker died while extracting this file (crash or out of memory)", False
+    return track_id, path, size, mtime_ns, None, "a Dask worker died while extracting this file (crash or out of memory)", False, None
 
 
 def _run(todo: pd.DataFrame, *, data: DataConfig, features: FeatureConfig, workers: int, scheduler: str | None = None):
@@ -383,6 +458,7 @@ class _Cache:
         self.root = root
         self.parts = root / PARTS_DIR
         self.problems = root / PROBLEMS_FILE
+        self.notes = root / NOTES_FILE
 
     def open(self, spec: dict) -> None:
         self.parts.mkdir(parents=True, exist_ok=True)
@@ -407,16 +483,12 @@ class _Cache:
             rows = rows[rows["_part"] == newest].drop(columns="_part").reset_index(drop=True)
         else:
             rows = pd.DataFrame(columns=["track_id", *_SOURCE_COLUMNS, "chunk", "start_s"])
-        problems = {}
-        if self.problems.is_file():
-            for line in self.problems.read_text().splitlines():
-                try:
-                    entry = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a line cut short by a killed run
-                problems[entry["track_id"]] = entry
-        columns = ["track_id", *_SOURCE_COLUMNS, "reason"]
-        return rows, pd.DataFrame(list(problems.values()), columns=columns)
+        problems = _read_entries(self.problems)
+        return rows, problems[problems["reader"] == _READER].drop(columns="reader").reset_index(drop=True)
+
+    def read_notes(self) -> pd.DataFrame:
+        """Notes on tracks used in part (truncated, damaged), the newest entry of each track winning."""
+        return _read_entries(self.notes)
 
     def write_part(self, rows: pd.DataFrame) -> None:
         name = f"part-{time.time_ns():020d}-{os.getpid()}.parquet"
@@ -424,6 +496,12 @@ class _Cache:
 
     def add_problem(self, **entry) -> None:
         with self.problems.open("a") as f:
+            f.write(json.dumps({**entry, "reader": _READER}) + "\n")
+
+    def add_note(self, **entry) -> None:
+        # written before the track's part: a crash in between leaves a note on a track without
+        # rows, which is ignored (only tracks with rows get notes) and rewritten when it is redone
+        with self.notes.open("a") as f:
             f.write(json.dumps(entry) + "\n")
 
     def compact(self, *, above: int = 8) -> None:
@@ -457,6 +535,19 @@ class _PartWriter:
             self.cache.write_part(pd.concat(self.pending, ignore_index=True))
             self.pending = []
         self.since = time.monotonic()
+
+
+def _read_entries(path: Path) -> pd.DataFrame:
+    """A JSON-lines file of ``track_id, path, size, mtime_ns, reason[, reader]`` entries, newest per track."""
+    entries = {}
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by a killed run
+            entries[entry["track_id"]] = entry
+    return pd.DataFrame(list(entries.values()), columns=["track_id", *_SOURCE_COLUMNS, "reason", "reader"])
 
 
 def _atomic_write(path: Path, write) -> None:

@@ -115,6 +115,9 @@ _CQT_BINS_PER_OCTAVE = 36
 
 _N_CONTRAST_BANDS = 7  # librosa's spectral_contrast default: 6 octave bands + the residual band
 
+# librosa's warning when a tuning estimate finds no spectral peak (silence): expected, answered with 0
+_NO_PEAKS = "Trying to estimate tuning from empty frequency set"
+
 
 def _csv_mapping() -> dict[str, str]:
     pairs = {
@@ -357,14 +360,18 @@ def estimate_tuning(S: np.ndarray, *, sr: int, n_fft: int, bins_per_octave: int 
     fmax = min(4000.0, sr / 2)
     freqs = librosa.fft_frequencies(sr=sr, n_fft=n_fft)
     usable = np.flatnonzero((freqs >= 150.0) & (freqs < fmax))
-    if S.dtype != np.float32 or S.ndim != 2 or S.shape[0] < 3 or usable.size == 0:
-        return float(librosa.estimate_tuning(S=S, sr=sr, n_fft=n_fft, bins_per_octave=bins_per_octave))
-    frames = np.asfortranarray(S)  # frames contiguous (an STFT already is)
-    pitch, mag = _spectral_peaks(frames, int(usable[0]), int(usable[-1]) + 1, np.float32(0.1), float(sr), n_fft)
-    if pitch.size == 0:
-        return float(librosa.pitch_tuning(pitch, bins_per_octave=bins_per_octave))  # warns, returns 0
-    keep = mag >= np.median(mag)
-    return float(librosa.pitch_tuning(pitch[keep], resolution=0.01, bins_per_octave=bins_per_octave))
+    with warnings.catch_warnings():
+        # silent or near-silent audio (a quiet intro, a click in silence) has no spectral peak to
+        # tune by; librosa warns and returns 0, which is the right answer, so the warning is noise
+        warnings.filterwarnings("ignore", message=_NO_PEAKS, category=UserWarning)
+        if S.dtype != np.float32 or S.ndim != 2 or S.shape[0] < 3 or usable.size == 0:
+            return float(librosa.estimate_tuning(S=S, sr=sr, n_fft=n_fft, bins_per_octave=bins_per_octave))
+        frames = np.asfortranarray(S)  # frames contiguous (an STFT already is)
+        pitch, mag = _spectral_peaks(frames, int(usable[0]), int(usable[-1]) + 1, np.float32(0.1), float(sr), n_fft)
+        if pitch.size == 0:
+            return float(librosa.pitch_tuning(pitch, bins_per_octave=bins_per_octave))  # 0
+        keep = mag >= np.median(mag)
+        return float(librosa.pitch_tuning(pitch[keep], resolution=0.01, bins_per_octave=bins_per_octave))
 
 
 @numba.njit(nogil=True, cache=True)
@@ -523,6 +530,8 @@ def _analyse(y: np.ndarray, sr: int, cfg: FeatureConfig) -> _Analysis:
         with warnings.catch_warnings():
             # clips under ~3 s are shorter than the lowest octaves' filters; librosa zero-pads them
             warnings.filterwarnings("ignore", message="n_fft=.* is too large", category=UserWarning)
+            # at other STFT settings cqt() estimates tuning itself: silence has none (see estimate_tuning)
+            warnings.filterwarnings("ignore", message=_NO_PEAKS, category=UserWarning)
             frames["chroma_cqt"] = librosa.feature.chroma_cqt(y=y, sr=sr, hop_length=hop, tuning=tuning)
 
     # time-domain frames
