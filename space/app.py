@@ -76,10 +76,12 @@ def build_demo(model: support.AppModel | None, *, limits: support.UploadLimits, 
                 with gr.Row():
                     label = gr.Label(num_top_classes=3, label="Top genres", elem_id="top-genres", scale=1)
                     tags = gr.Markdown(elem_id="tags", scale=1, min_width=240)
-                bars = gr.BarPlot(x="genre", y="probability", sort="-y", y_lim=[0, 1], label="All genres",
+                # one colour per genre, fixed by the model's label order, in both plots and every answer
+                bars = gr.BarPlot(x="genre", y="probability", color="genre", color_map=model.colours,
+                                  colors_in_legend=[], sort="-y", y_lim=[0, 1], label="All genres",
                                   elem_id="genre-bars")
-        timeline = gr.LinePlot(x="time_s", y="probability", color="genre", y_lim=[0, 1], x_title="time (s)",
-                               label="Genre over time", visible=False, elem_id="timeline")
+        timeline = gr.LinePlot(x="time_s", y="probability", color="genre", color_map=model.colours, y_lim=[0, 1],
+                               x_title="time (s)", label="Genre over time", visible=False, elem_id="timeline")
         outputs = [label, bars, timeline, status, tags]
 
         def classify(path):
@@ -119,8 +121,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              f"'hf:ORG/NAME' for a hub model); default ${support.ENV_RUNS}, else the runs of "
                              f"{support.SPACE_FILE} beside the app, else the zero-shot musicnn model")
     # Spaces set GRADIO_SERVER_NAME=0.0.0.0; locally the app stays on the loopback interface.
-    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), help="address to listen on")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), help="port")
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), help="address to listen on (default: %(default)s; env GRADIO_SERVER_NAME; 0.0.0.0 for every "
+                             "interface)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+                        help="port to listen on (default: %(default)s; env GRADIO_SERVER_PORT)")
     parser.add_argument("--train-default", action="store_true",
                         help=f"train the small synthetic default model (under {support.default_model_root()}) and "
                              "serve it (unless --run, the environment or a bundle names a run)")

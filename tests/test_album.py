@@ -23,7 +23,7 @@ from genrekit.album import (
 from genrekit.data.album_synth import MANIFEST_COLUMNS, make_synthetic_album
 from genrekit.errors import AudioError, ConfigError, DatasetError
 from fixtures import tone, write_truncated
-from test_inference import GENRES, Fixed, tiny_runs
+from test_inference import GENRES, Fixed, synthetic_copy, tiny_runs
 
 N_TRACKS = 6
 
@@ -196,6 +196,43 @@ def test_figure_draws_a_timeline_only_for_tracks_of_several_windows(tmp_path):
     assert grey_share(several) > 0.1
 
 
+def test_figure_fits_long_labels_and_draws_every_timeline_across_its_panel(tmp_path):
+    from genrekit.album_plots import LABEL_CHARS, album_figure
+
+    labels = ["rock", "jazz"]
+    long_title = "442789__lena-orsa__happy-music-pistachio-ice-cream-ragtime-extended-mix-(live)"
+    tracks = pd.DataFrame({"track": [1, 2, 3], "title": [long_title, "short", "an hour"], "genre": ["rock"] * 3,
+                           "duration_s": [600.0, 30.0, 3600.0], "rock": [0.7, 0.6, 0.9], "jazz": [0.3, 0.4, 0.1]})
+
+    def windows(track, seconds, step):
+        return [{"track": track, "start_s": s, "end_s": s + step, "rock": 0.6, "jazz": 0.4}
+                for s in np.arange(0.0, seconds, step)]
+
+    # a ten-minute track, a 30 s one and an hour-long file of which the first ten minutes were analysed
+    timeline = pd.DataFrame(windows(1, 600, 30) + windows(2, 30, 10) + windows(3, 600, 30))
+    fig = album_figure(tracks, timeline, labels)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    bars, line, heat = fig.axes[:3]
+
+    names = [t.get_text() for t in bars.get_yticklabels()]
+    assert names[0].startswith("01 442789__lena") and names[0].endswith("(live)") and "\u2026" in names[0]
+    assert len(names[0]) == 3 + LABEL_CHARS and names[1] == "02 short"
+    for text in bars.get_yticklabels():
+        extent = text.get_window_extent(renderer)
+        assert extent.x0 >= 0 and extent.x1 <= bars.get_window_extent(renderer).x0  # inside, left of the bars
+    assert bars.get_window_extent(renderer).x0 < 0.3 * fig.bbox.width  # the margin fits, it does not balloon
+
+    # each row of (b) and (c) spans its panel, whatever the track's length
+    for ax in (line, heat):
+        covered = np.zeros(len(tracks))
+        for patch in ax.patches:
+            covered[round(patch.get_y() + patch.get_height() / 2)] += patch.get_width()
+        assert (covered / np.diff(ax.get_xlim())[0] > 0.95).all()
+    assert [t.get_text() for t in line.texts] == ["10:00", "0:30", "10:00\nof 60:00"]
+    assert "its own length" in line.get_xlabel() and not heat.texts
+
+
 def test_summary_names_the_tracks(report, album):
     country = report.tracks[report.tracks["genre"] == "country"]
     first = report.summary.splitlines()[0]
@@ -228,6 +265,23 @@ def test_cli_album_writes_a_fresh_folder_each_run(runs, album, report, tmp_path,
     assert tracks["title"].tolist()[-1] == "b-untagged"
     weights = pd.read_csv(fresh / "probabilities.csv").groupby("model")["weight"].first()
     assert weights["logreg (features)"] == pytest.approx(0.5)
+
+
+def test_album_of_a_synthetic_run_says_what_it_knows(runs, album, tmp_path, capsys):
+    from genrekit.cli import main
+    from genrekit.data.audio import load_audio, write_audio
+
+    small = tmp_path / "small"
+    shortest = album.playable.sort_values("seconds").iloc[0]
+    write_audio(small / "track.wav", load_audio(album.folder / shortest["file"], sr=22050), 22050)
+    synthetic = synthetic_copy(runs["logreg"], tmp_path)
+    assert main(["album", str(small), "--run", str(synthetic), "--run", str(runs["cnn-mfcc"]),
+                 "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "genrekit album: note: 1 of the ensemble's 2 models (logreg (features)) were trained on genrekit's synthetic" in err
+    [summary] = (tmp_path / "out").rglob("summary.txt")
+    last = summary.read_text().strip().splitlines()[-1]
+    assert last.startswith("Note: 1 of the ensemble's 2 models") and "real recordings mean little" in last
 
 
 def test_analyse_album_rejects_bad_input(runs, album, tmp_path):

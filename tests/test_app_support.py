@@ -289,13 +289,20 @@ def test_model_card_reads_run_and_metrics(tmp_path):
         "xgb-gtzan", "classic", "xgboost", "gtzan", "artist")
     assert card.test_accuracy == pytest.approx(0.8125) and card.n_test == 16 and not card.leaky
     text = card.markdown()
-    for part in ("xgb-gtzan", "xgboost", "classic", "gtzan", "artist split", "0.812", "n = 16"):
+    for part in ("**xgb-gtzan**", "model `xgboost`", "classic", "run `run`", "trained on *gtzan*",
+                 "test set: 16 tracks, *artist* split", "test accuracy **0.812**"):
         assert part in text
+    # the test set's size from run.json when metrics.json does not give it
+    info = RunInfo(family="classic", model="logreg", input="features", dataset="fma", split_kind="official", n_test=40)
+    (tmp_path / "older").mkdir()
+    write_run_record(tmp_path / "older", info=info, config=ExperimentConfig(name="older"), labels=["blues", "rock"],
+                     metrics={"split_kind": "official", "test": {"accuracy": 0.5}})
+    assert "test set: 40 tracks, *official* split" in support.ModelCard.from_run(tmp_path / "older").markdown()
 
     leaky = support.ModelCard.from_run(fake_run(tmp_path / "leaky", split_kind="leaky-chunks"))
     assert leaky.leaky and "LEAKY" in leaky.markdown()
     bare = support.ModelCard(source="hf:x/y", name="x/y", family="hf", model="x/y")
-    assert "no test score recorded" in bare.markdown()
+    assert "no test score recorded" in bare.markdown() and "size not recorded" in bare.markdown()
     assert not card.zero_shot and "zero-shot" not in text
 
 
@@ -511,6 +518,33 @@ def test_page_has_a_tag_panel_beside_the_genres():
     ids = {c.get("props", {}).get("elem_id") for c in config["components"]}
     assert {"top-genres", "tags", "genre-bars", "status"} <= ids
     assert "synthetic" in json.dumps(config)  # a synthetic-trained model still gets its warning
+
+
+def test_every_genre_keeps_one_colour_across_uploads():
+    colours = support.genre_colour_map(["blues", "classical", "rock"])
+    assert list(colours) == ["blues", "classical", "rock"] and len(set(colours.values())) == 3
+    assert all(c.startswith("#") and len(c) == 7 for c in colours.values())
+    assert support.genre_colour_map(["blues", "classical", "rock"]) == colours  # label order, not answer order
+
+    app = load_app_module()
+    model = fake_model()
+    config = app.build_demo(model, limits=support.UploadLimits()).get_config_file()
+    plots = {c["props"].get("elem_id"): c["props"] for c in config["components"]
+             if c.get("props", {}).get("elem_id") in ("genre-bars", "timeline")}
+    assert set(plots) == {"genre-bars", "timeline"}
+    for props in plots.values():
+        assert props["color"] == "genre" and props["color_map"] == model.colours
+        assert set(props["color_map"]) == set(model.labels)
+
+
+def test_help_shows_the_host_and_port_defaults(capsys, monkeypatch):
+    app = load_app_module()
+    monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
+    monkeypatch.delenv("GRADIO_SERVER_PORT", raising=False)
+    with pytest.raises(SystemExit):
+        app.parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: 127.0.0.1" in text and "(default: 7860" in text
 
 
 def test_page_without_a_model_shows_what_to_run(tmp_path, capsys):

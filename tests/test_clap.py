@@ -88,3 +88,26 @@ def test_hub_names_resolve_and_offline_says_what_to_do(monkeypatch, tmp_path):
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(ConfigError, match="HF_HOME"):
         clap_mod.Clap("genrekit-tests/no-such-clap", device="cpu")
+
+
+def test_a_probe_on_a_tiny_clap_goes_through_evaluate_results_and_album(tiny_clap, tiny_synth, tmp_path):
+    from genrekit.cli import main
+    from genrekit.evaluate import evaluate_run
+    from genrekit.results import collect_results
+    from genrekit.runs import read_run
+    from genrekit.train import train
+
+    config = load_config(None, [f"data.source=gtzan:{tiny_synth}", "data.split=random", "data.clip_seconds=6.0",
+                                "model.name=logreg", "features.kind=clap", f"features.checkpoint={tiny_clap}",
+                                "train.search=false", f"runs_dir={tmp_path / 'runs'}"])
+    run = train(config, progress=False)
+    again = evaluate_run(run, progress=False)
+    assert again["accuracy"] == pytest.approx(read_run(run).metrics["test"]["accuracy"])
+    row = collect_results(tmp_path / "runs").iloc[0]
+    assert row["input"] == f"clap {tiny_clap.name} embedding"
+    album = tmp_path / "album"
+    album.mkdir()
+    for clip in sorted(tiny_synth.rglob("*.wav"))[:2]:
+        (album / clip.name).write_bytes(clip.read_bytes())
+    assert main(["album", str(album), "--run", str(run), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    assert len(list((tmp_path / "out").rglob("tracks.csv"))) == 1

@@ -103,9 +103,11 @@ def test_scores_shared_genres_and_lists_a_cross_dataset_row(run, other, tmp_path
     table = collect_results(out)
     assert len(table) == 1
     row = table.iloc[0]
-    assert (row["dataset"], row["split_kind"], row["model"]) == ("gtzan -> other", "all (cross-dataset)", "logreg")
+    # each side by source and size: the 24 tracks the run split, the 7 the folder holds
+    label = "gtzan (24) -> folder:other (7)"
+    assert (row["dataset"], row["split_kind"], row["model"]) == (label, "all (cross-dataset)", "logreg")
     assert (row["train_dataset"], row["eval_dataset"], row["n_test"]) == ("gtzan", "other", 3)
-    assert "| gtzan -> other | all (cross-dataset) | logreg |" in to_markdown(table)
+    assert f"| {label} | all (cross-dataset) | logreg |" in to_markdown(table)
 
 
 def test_a_genre_map_maps_a_differently_named_genre(run, other, tmp_path):

@@ -355,6 +355,46 @@ def test_cli_predict_takes_folders(runs, tmp_path, capsys):
     assert "empty: a folder without audio files" in capsys.readouterr().err
 
 
+def synthetic_copy(run: Path, folder: Path) -> Path:
+    """A copy of ``run`` whose run.json records it as trained on genrekit's synthetic set."""
+    import shutil
+
+    copy = folder / f"{run.name}-synthetic"
+    shutil.copytree(run, copy)
+    info = json.loads((copy / "run.json").read_text())
+    (copy / "run.json").write_text(json.dumps({**info, "dataset": "synthetic"}))
+    return copy
+
+
+def test_a_model_trained_on_the_synthetic_set_says_so(runs, tmp_path, capsys):
+    from genrekit.cli import main
+    from genrekit.data.audio import write_audio
+    from genrekit.data.synth import render_clip
+    from genrekit.inference import synthetic_members, synthetic_note
+
+    synthetic = synthetic_copy(runs["logreg"], tmp_path)
+    real = load_predictor(runs["cnn-spec"])
+    assert real.dataset != "synthetic" and synthetic_note(real) is None
+    alone = load_predictor(synthetic)
+    assert alone.dataset == "synthetic" and synthetic_members(alone) == [alone]
+    assert synthetic_note(alone).startswith("this model was trained on genrekit's synthetic genre set only: it knows")
+    mixed = Ensemble([real, alone])  # one synthetic member is enough to say so
+    assert synthetic_members(mixed) == [alone]
+    assert synthetic_note(mixed).startswith(f"1 of the ensemble's 2 models ({alone.name}) were trained")
+    assert synthetic_note(Ensemble([real, real])) is None
+
+    song = write_audio(tmp_path / "song.wav", render_clip("metal", seconds=4.0, sr=22050, seed=1), 22050)
+    assert main(["predict", str(song), "--run", str(synthetic), "--json"]) == 0
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    assert document["synthetic_note"] == synthetic_note(alone)
+    [line] = [line for line in captured.err.splitlines() if "synthetic" in line]
+    assert line.startswith("genrekit predict: note: ") and "without --run" in line and "GTZAN or FMA" in line
+    assert main(["predict", str(song), "--run", str(runs["logreg"]), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["synthetic_note"] is None and "synthetic" not in captured.err
+
+
 RUNS_FOLDER_OPTIONS = {
     # command line -> where that command keeps the runs folder
     ("run",): "runs", ("train",): "runs", ("results",): "runs", ("experiment", "mel-vs-log"): "runs",

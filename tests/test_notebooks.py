@@ -24,6 +24,9 @@ def test_notebooks_are_found_and_stored_without_outputs():
                 assert "def " not in cell.source and "class " not in cell.source, f"{path.name} defines code: move it into genrekit"
 
 
+# One xdist worker runs them all, in order: models/06 and 07 read the runs that models/01-05 write
+# into that worker's GENREKIT_HOME (pyproject's addopts use --dist loadgroup).
+@pytest.mark.xdist_group("notebooks")
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_notebook_runs_top_to_bottom(path):
     # GENREKIT_HOME (set by conftest) is inherited by the kernel, so outputs land in a temp folder

@@ -14,9 +14,11 @@ from genrekit.runs import RunInfo, new_run_dir, write_run_record
 LABELS = ["a", "b"]
 
 
-def _run(root, *, model, split_kind, unit, y_pred, dataset="synthetic", seconds=1.5):
+def _run(root, *, model, split_kind, unit, y_pred, dataset="synthetic", seconds=1.5, **data):
     config = ExperimentConfig(runs_dir=str(root))
     config.model.name = model
+    for key, value in data.items():  # DataConfig fields, e.g. source="folder:/music/mine"
+        setattr(config.data, key, value)
     run_dir = new_run_dir(config, dataset=dataset)
     y_true = [0, 0, 1, 1]
     info = RunInfo(
@@ -73,6 +75,23 @@ def test_markdown_labels_and_footnotes_leaky_rows(runs):
     assert "LEAKY" not in clean
 
 
+def test_datasets_are_told_apart_by_source_and_size(tmp_path):
+    root = tmp_path / "runs"
+    common = {"model": "logreg", "split_kind": "random", "unit": "track", "y_pred": [0, 1, 1, 1]}
+    _run(root, **common, synthetic_clips=40, synthetic_seconds=5.0)  # the quick set, 2 genres
+    _run(root, **common, synthetic_clips=40, synthetic_seconds=5.0, limit_per_genre=10)
+    _run(root, **common)  # the default 100 x 30 s set
+    _run(root, **common, dataset="gtzan", source="gtzan:/data/gtzan")  # 10 + 4 + 4 tracks recorded
+    _run(root, **common, dataset="gtzan", source="/data/gtzan-copy")  # a bare path, GTZAN layout detected
+    _run(root, **common, dataset="my_music", source="folder:/music/my_music")
+    _run(root, **common, dataset="mixes", source="/music/mixes")  # a bare path holding genre folders
+    _run(root, **{**common, "unit": "chunk", "split_kind": "leaky-chunks"}, dataset="gtzan", source="gtzan:/data/gtzan")
+    labels = collect_results(root)["dataset"].tolist()
+    # sorted by name, leaky rows (no track count recorded: chunks) after their dataset's track-level ones
+    assert labels == ["gtzan (18)", "gtzan (18)", "gtzan", "folder:mixes (18)", "folder:my_music (18)",
+                      "synthetic (20 x 5 s)", "synthetic (200 x 30 s)", "synthetic (80 x 5 s)"]
+
+
 def test_empty_runs_folder(tmp_path):
     table = collect_results(tmp_path / "nothing")
     assert len(table) == 0 and list(table.columns) == RESULT_COLUMNS
@@ -92,6 +111,7 @@ def test_results_command_prints_the_table(runs, tmp_path, capsys):
     root, _ = runs
     assert main(["results", "--runs", str(root), "--out", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
-    assert "| synthetic | leaky-chunks (LEAKY) | xgboost | features | chunk | - | 1.000 |" in out
-    assert "| synthetic | artist | logreg | features | track | - | 0.750 | 0.733 |" in out
+    # the generated set by its size: 100 clips (the default) x 2 genres x 30 s, leaky rows too
+    assert "| synthetic (200 x 30 s) | leaky-chunks (LEAKY) | xgboost | features | chunk | - | 1.000 |" in out
+    assert "| synthetic (200 x 30 s) | artist | logreg | features | track | - | 0.750 | 0.733 |" in out
     assert (tmp_path / "out" / "results.md").is_file() and (tmp_path / "out" / "results.csv").is_file()

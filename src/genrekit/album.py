@@ -44,8 +44,9 @@ Output folder
     Per-track stacked genre bars (middle of each track) and the timeline as a heat map (tracks of
     a single window have no timeline; with none longer than one window, the figure is the bars).
 ``summary.txt``, ``README.md``
-    The plain-language summary; the README also lists the models, weights and settings and
-    describes these files.
+    The plain-language summary (ending in a note when a model was trained on genrekit's synthetic
+    set: see :func:`genrekit.inference.synthetic_note`); the README also lists the models,
+    weights and settings and describes these files.
 """
 
 from __future__ import annotations
@@ -236,7 +237,7 @@ def analyse_album(
 
     from genrekit.album_plots import plot_album
     from genrekit.errors import ConfigError
-    from genrekit.inference import Ensemble, as_predictors
+    from genrekit.inference import Ensemble, as_predictors, synthetic_note
 
     started = time.perf_counter()
     folder = Path(folder)
@@ -306,6 +307,9 @@ def analyse_album(
     timeline = pd.DataFrame(timeline_rows, columns=timeline_columns(labels))
     problem_table = pd.DataFrame(problems, columns=PROBLEM_COLUMNS)
     summary = summarise(tracks, problem_table, genre=genre)
+    note = synthetic_note(ensemble)
+    if note:  # the summary is what gets read: say there that the verdicts come from generated music
+        summary += f"\n\nNote: {note}."
 
     written = {}
     for filename, table in ((TRACKS_FILE, tracks), (PROBABILITIES_FILE, probabilities), (LOGITS_FILE, logits),

@@ -339,32 +339,30 @@ class ModelCard:
             split_kind=kind,
             test_accuracy=_float_or_none(test.get("accuracy")),
             test_macro_f1=_float_or_none(test.get("macro_f1")),
-            n_test=test.get("n"),
+            n_test=test.get("n") if test.get("n") is not None else record.info.n_test,
             leaky=bool(record.metrics.get("leaky")) or str(kind).startswith("leaky"),
             zero_shot=bool((record.info.extra or {}).get("zero_shot")),
         )
 
     def markdown(self) -> str:
-        """One Markdown line: model, family, dataset, split kind and test accuracy (or that it is zero-shot)."""
+        """One Markdown line: the run and model, what it was trained on, the test set (size and split)
+        and its scores (or that it is zero-shot)."""
+        leak = " (**LEAKY split: inflated score**)" if self.leaky else ""
+        size = f"{self.n_test} tracks" if self.n_test else "size not recorded"
         if self.test_accuracy is None:
             score = "no test score recorded"
         else:
-            n = f", n = {self.n_test} tracks" if self.n_test else ""
             f1 = f", macro F1 {self.test_macro_f1:.3f}" if self.test_macro_f1 is not None else ""
-            score = f"test accuracy **{self.test_accuracy:.3f}**{f1}{n}"
-        leak = " **(LEAKY split: inflated score)**" if self.leaky else ""
+            score = f"test accuracy **{self.test_accuracy:.3f}**{f1}"
+        tested = f"test set: {size}, *{self.split_kind}* split{leak}; {score}"
+        run = Path(self.source).name if not self.source.startswith(HUB_PREFIX) else self.source
+        head = f"**{self.name}** — model `{self.model}` ({self.family} family), run `{run}`"
         if self.zero_shot:
-            scored = (f"scored on *{self.dataset}*, {self.split_kind} split{leak}: {score}" if self.test_accuracy is not None
+            scored = (f"scored on *{self.dataset}*, {tested}" if self.test_accuracy is not None
                       else "not scored on any dataset, so no test accuracy")
-            return (
-                f"**{self.name}** — `{self.model}` ({self.family} family), **zero-shot**: no training; the tags of "
-                "musicnn (CNNs trained on real music, Pons & Serra 2019) are mapped to genres by a fixed rule; "
-                f"{scored}"
-            )
-        return (
-            f"**{self.name}** — `{self.model}` ({self.family} family), trained on *{self.dataset}*, "
-            f"{self.split_kind} split{leak}: {score}"
-        )
+            return (f"{head}, **zero-shot**: no training; the tags of musicnn (CNNs trained on real music, "
+                    f"Pons & Serra 2019) are mapped to genres by a fixed rule; {scored}")
+        return f"{head}, trained on *{self.dataset}*; {tested}"
 
 
 def _float_or_none(value: Any) -> float | None:
@@ -405,6 +403,11 @@ class AppModel:
     def window_seconds(self) -> float | None:
         value = getattr(self.predictor, "window_seconds", None)
         return None if value is None else float(value)
+
+    @property
+    def colours(self) -> dict[str, str]:
+        """A fixed colour per genre for the bar chart and the timeline (:func:`genre_colour_map`)."""
+        return genre_colour_map(self.labels)
 
     @property
     def synthetic_only(self) -> bool:
@@ -886,6 +889,20 @@ def share_cores(concurrency: int, *, cores: int | None = None, environ: Mapping[
         cores = cores or len(os.sched_getaffinity(0))
         torch.set_num_threads(max(1, cores // max(1, int(concurrency))))
     return torch.get_num_threads()
+
+
+def genre_colour_map(labels: Sequence[str]) -> dict[str, str]:
+    """``{genre: '#rrggbb'}`` in the model's label order, the album figure's palette
+    (:func:`genrekit.album_plots.genre_colours`).
+
+    For ``gr.BarPlot`` / ``gr.LinePlot``'s ``color_map``: without it Gradio colours the genres in
+    the order they appear in each answer, so one genre changes colour from upload to upload.
+    """
+    from matplotlib.colors import to_hex
+
+    from genrekit.album_plots import genre_colours
+
+    return {str(label): to_hex(colour) for label, colour in genre_colours([str(x) for x in labels]).items()}
 
 
 def score_dict(labels: Sequence[str], probabilities: np.ndarray) -> dict[str, float]:

@@ -210,6 +210,9 @@ class Predictor:
         Registry family: 'classic', 'torch', 'hf', 'ensemble'.
     run_dir : Path or None
         The run folder it was loaded from.
+    dataset : str
+        ``RunInfo.dataset`` of that run: what it was trained on (``'synthetic'``, ``'gtzan'``,
+        ...); ``''`` when unknown (an ensemble, a bare pretrained folder).
     sample_rate : int
         Rate (Hz) audio is resampled to before the model sees it.
     window_seconds : float or None
@@ -225,6 +228,7 @@ class Predictor:
     model: str
     family: str
     run_dir: Path | None = None
+    dataset: str = ""
     sample_rate: int
     window_seconds: float | None = None
     clip_seconds: float | None = None
@@ -618,7 +622,56 @@ def load_predictor(run_dir: str | Path) -> Predictor:
     else:
         record = read_run(folder)
     loaded = get_family(record.info.family).load(record.path)
-    return wrap_loaded(loaded, record)
+    predictor = wrap_loaded(loaded, record)
+    if not isinstance(predictor, Ensemble):  # an ensemble's members carry their own
+        predictor.dataset = predictor.dataset or record.info.dataset
+    return predictor
+
+
+#: ``RunInfo.dataset`` of a run trained on genrekit's generated genre set (``data.source = 'synthetic'``).
+SYNTHETIC_DATASET = "synthetic"
+
+#: What :func:`synthetic_note` recommends instead, as the command line offers it.
+REAL_MUSIC_ADVICE = ("for real music use the default zero-shot musicnn model (genrekit predict/album without --run) "
+                     "or a run trained on GTZAN or FMA")
+
+
+def synthetic_members(predictor: Predictor) -> list[Predictor]:
+    """The models behind ``predictor`` (itself, or each ensemble member) trained on the synthetic set.
+
+    Decided from what each run recorded (``RunInfo.dataset``, kept as :attr:`Predictor.dataset`),
+    so a run whose ``data.source`` was ``'synthetic'`` counts, and a run trained on a real dataset
+    (or the zero-shot model, trained on nothing) does not.
+    """
+    inner = getattr(predictor, "inner", predictor)  # a cross-dataset folder predicts as the run it scored
+    members = list(getattr(inner, "members", None) or [inner])
+    whole = getattr(predictor, "dataset", "") == SYNTHETIC_DATASET
+    return [m for m in members if whole or getattr(m, "dataset", "") == SYNTHETIC_DATASET]
+
+
+def synthetic_note(predictor: Predictor, *, advice: str = REAL_MUSIC_ADVICE) -> str | None:
+    """One line saying the model knows synthetic music only, or None if no member was trained on it.
+
+    Parameters
+    ----------
+    predictor : Predictor
+        One model or an :class:`Ensemble`; the note is given if any member was trained on the
+        synthetic set (its answers pull the vote towards what the generator makes of a genre).
+    advice : str
+        What to use instead (default :data:`REAL_MUSIC_ADVICE`, in command-line terms).
+    """
+    found = synthetic_members(predictor)
+    if not found:
+        return None
+    inner = getattr(predictor, "inner", predictor)
+    total = len(getattr(inner, "members", None) or [inner])
+    if total == 1:
+        who, knows = "this model was", "it knows"
+    else:
+        who = f"{len(found)} of the ensemble's {total} models ({', '.join(m.name for m in found)}) were"
+        knows = "it knows" if len(found) == 1 else "they know"
+    return (f"{who} trained on genrekit's synthetic genre set only: {knows} synthetic music, and "
+            f"{'its' if knows == 'it knows' else 'their'} answers on real recordings mean little; {advice}")
 
 
 def _bare_pretrained_record(folder: Path):

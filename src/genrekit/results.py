@@ -5,7 +5,11 @@ trained (model, input) and the test scores. Scores of the leaky comparison proto
 ``leaky-chunks (LEAKY)`` and footnoted, so they are never read as generalisation to new tracks.
 A run scored on other data than it was trained on (``genrekit evaluate RUN --data SOURCE``, whose
 ``run.json`` records ``extra.eval_dataset``) shows as ``TRAIN -> EVAL`` with the part scored
-marked ``(cross-dataset)``, e.g. ``synthetic -> gtzan`` / ``all (cross-dataset)``.
+marked ``(cross-dataset)``, e.g. ``synthetic (400 x 5 s) -> gtzan (1000)`` / ``all (cross-dataset)``.
+
+The dataset column tells datasets apart by source and size, from what each run recorded (see
+:func:`dataset_label`): ``synthetic (400 x 5 s)`` (clips x seconds of the generated set),
+``gtzan (1000)``, ``fma-small (8000)``, ``folder:my_music (120)`` (tracks in the dataset).
 """
 
 from __future__ import annotations
@@ -72,8 +76,10 @@ def collect_results(runs_root: str | Path | None = None) -> pd.DataFrame:
         One row per run with test scores, columns :data:`RESULT_COLUMNS`; ``split_kind`` is the
         shown label (``'leaky-chunks (LEAKY)'`` for the leaky protocol, ``'all (cross-dataset)'``
         for a run scored on another dataset, whose ``dataset`` is ``'TRAIN -> EVAL'``;
-        ``train_dataset`` and ``eval_dataset`` hold the two names, equal for the other runs). Sorted by dataset, then
-        track-level splits before leaky ones, then macro F1 (best first). Runs without test
+        ``dataset`` is :func:`dataset_label`, source and size; ``train_dataset`` and
+        ``eval_dataset`` hold the bare names, equal for the other runs). Sorted by the training
+        dataset's name, then track-level splits before leaky ones, then dataset label, split
+        kind and macro F1 (best first). Runs without test
         metrics are left out; unreadable folders are listed in ``table.attrs["skipped"]``.
     """
     from genrekit.runs import find_runs, read_run
@@ -97,7 +103,7 @@ def collect_results(runs_root: str | Path | None = None) -> pd.DataFrame:
         eval_dataset = (info.extra or {}).get("eval_dataset")
         rows.append(
             {
-                "dataset": f"{info.dataset} -> {eval_dataset}" if eval_dataset else info.dataset,
+                "dataset": dataset_label(record),
                 "split_kind": f"{split_label(kind)} {CROSS_DATASET}" if eval_dataset else split_label(kind),
                 "model": info.model,
                 "input": _input_label(record),
@@ -117,11 +123,79 @@ def collect_results(runs_root: str | Path | None = None) -> pd.DataFrame:
         )
     table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     if len(table):
+        # by name first: a leaky row (whose track count is not recorded) stays beside its dataset's rows
         table = table.sort_values(
-            ["dataset", "leaky", "split_kind", "macro_f1", "created"], ascending=[True, True, True, False, True], kind="stable"
+            ["train_dataset", "leaky", "dataset", "split_kind", "macro_f1", "created"],
+            ascending=[True, True, True, True, False, True], kind="stable",
         ).reset_index(drop=True)
     table.attrs["skipped"] = skipped
     return table
+
+
+def dataset_label(record) -> str:
+    """The dataset column of a run: source and size, e.g. ``'synthetic (400 x 5 s)'``, ``'gtzan (1000)'``.
+
+    Parameters
+    ----------
+    record : genrekit.runs.RunRecord
+        A run folder read back. Its ``info.dataset`` names the data; ``config.data.source`` tells
+        a ``folder:`` collection (shown ``folder:NAME``) from a GTZAN or FMA tree; the size is the
+        tracks the run split (``n_train + n_valid + n_test`` of a track-level run), or for the
+        generated set, ``data.synthetic_clips`` (at most ``data.limit_per_genre``) x the run's
+        genres, x ``data.synthetic_seconds``. A run scored on other data reads ``TRAIN -> EVAL``, the
+        evaluation side sized by the tracks its report counted. No size is shown where none was
+        recorded (the track count of a leaky run on real data).
+    """
+    extra = record.info.extra or {}
+    if extra.get("eval_dataset"):  # a cross-dataset folder: its config is the evaluated run's
+        train = _trained_on(record, extra)
+        cross = record.metrics.get("cross_dataset") if isinstance(record.metrics.get("cross_dataset"), dict) else {}
+        tracks = (cross.get("eval_data") or {}).get("tracks_in_dataset")
+        return f"{train} -> {_sized(_source_name(extra['eval_dataset'], extra.get('eval_source')), tracks)}"
+    return _own_label(record)
+
+
+def _own_label(record) -> str:
+    info, data = record.info, record.config.data
+    if info.dataset == "synthetic":
+        per_genre = data.synthetic_clips if data.limit_per_genre is None else min(data.synthetic_clips, data.limit_per_genre)
+        tracks = per_genre * len(record.labels)  # the same for a leaky run, whose counts are chunks
+        return f"synthetic ({tracks} x {data.synthetic_seconds:g} s)"
+    return _sized(_source_name(info.dataset, data.source), _recorded_tracks(info))
+
+
+def _trained_on(record, extra: dict) -> str:
+    """The label of the run a cross-dataset folder scored (read back if it is still there)."""
+    from genrekit.runs import read_run
+
+    path = extra.get("evaluated_path")
+    try:
+        return _own_label(read_run(path)) if path else extra.get("train_dataset", record.info.dataset)
+    except RunError:
+        return extra.get("train_dataset", record.info.dataset)
+
+
+def _recorded_tracks(info) -> int | None:
+    counts = (info.n_train, info.n_valid, info.n_test)
+    if info.unit != "track" or any(n is None for n in counts):
+        return None  # a chunk-level run records chunks, not tracks, for some splits
+    return int(sum(counts))
+
+
+def _source_name(name: str, source: str | None) -> str:
+    """``'folder:NAME'`` for a ``folder:`` source (or a bare path whose layout was a plain folder)."""
+    from genrekit.data.datasets import SOURCE_PREFIXES
+
+    source = str(source or "")
+    prefix = source.partition(":")[0]
+    bare_path = bool(source) and source != "synthetic" and prefix not in SOURCE_PREFIXES
+    if prefix == "folder" or (bare_path and name != "gtzan" and not name.startswith("fma-")):
+        return f"folder:{name}"
+    return name
+
+
+def _sized(name: str, tracks: int | None) -> str:
+    return f"{name} ({tracks})" if tracks else name
 
 
 def _input_label(record) -> str:
@@ -129,7 +203,12 @@ def _input_label(record) -> str:
     features = record.config.features
     if record.info.input != "features" or features.kind == "handcrafted":
         return record.info.input
-    return f"{features.kind} {'tags' if features.embedding == 'taggram' else 'embedding'}"
+    network = features.kind
+    if features.checkpoint:  # clap, hf-encoder: which checkpoint (and layer) is what a reader compares
+        network += f" {Path(str(features.checkpoint)).name}"
+        if features.layer is not None:
+            network += f" layer {features.layer}"
+    return f"{network} {'tags' if features.embedding == 'taggram' else 'embedding'}"
 
 
 def to_markdown(table: pd.DataFrame) -> str:

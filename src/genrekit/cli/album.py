@@ -17,7 +17,8 @@ soft-voting ensemble: its middle 30 s (--middle), and windows over the whole tra
 tracks.csv, probabilities.csv, logits.csv, timeline.csv, problems.csv, album.png, summary.txt and
 a README.md that documents the columns. Unreadable files are skipped and listed; the exit status
 is then 1. A truncated or damaged file is analysed as far as it decodes, and says so in the summary
-and in tracks.csv. The study calls for at least three runs of different families.
+and in tracks.csv. The study calls for at least three runs of different families. A run trained on
+genrekit's synthetic set knows generated music only: stderr and the summary say so.
 """
 
 

@@ -19,7 +19,9 @@ Each model reads the audio as its run recorded (sample rate, features or chunks)
 length, channel count or sample rate works. Several --run options vote softly (mean probability,
 or --weights). A file that cannot be read is reported and the others are still predicted; the exit
 status is then 1. A truncated or damaged file is predicted from the part that decodes, with a
-warning saying so (in --json: its "notes").
+warning saying so (in --json: its "notes"). A model trained on genrekit's synthetic set (or an
+ensemble with such a member) is named on stderr (in --json: "synthetic_note"): it knows generated
+music only.
 """
 
 
@@ -66,7 +68,7 @@ def load_model(args: argparse.Namespace):
     """The predictor the --run/--weights options name."""
     from genrekit.cli.evaluate import resolve_run
     from genrekit.errors import ConfigError
-    from genrekit.inference import Ensemble, load_predictor
+    from genrekit.inference import Ensemble, load_predictor, synthetic_note
 
     if not args.runs:
         from genrekit.models.zeroshot import default_run
@@ -77,14 +79,17 @@ def load_model(args: argparse.Namespace):
     if args.weights is not None and len(args.weights) != len(args.runs):
         raise ConfigError(f"{len(args.runs)} --run options but {len(args.weights)} --weights")
     members = [load_predictor(resolve_run(run, args.runs_dir)) for run in args.runs]
-    if len(members) == 1 and args.weights is None:
-        return members[0]
-    return Ensemble(members, args.weights)
+    predictor = members[0] if len(members) == 1 and args.weights is None else Ensemble(members, args.weights)
+    note = synthetic_note(predictor)
+    if note:
+        print(f"genrekit {args.command}: note: {note}", file=sys.stderr)
+    return predictor
 
 
 def run_predict(args: argparse.Namespace) -> int:
     from genrekit.data.audio import collect_audio_warnings
     from genrekit.errors import AudioError
+    from genrekit.inference import synthetic_note
 
     predictor = load_model(args)
     middle = args.middle if args.middle and args.middle > 0 else None
@@ -110,7 +115,7 @@ def run_predict(args: argparse.Namespace) -> int:
                 _warn(found[seen:])  # the prediction describes the part of the file that decodes
                 print(_text(name, prediction, top=args.top, timeline=args.timeline))
     if args.json:
-        print(json.dumps({"model": predictor.name, "files": results}, indent=2))
+        print(json.dumps({"model": predictor.name, "synthetic_note": synthetic_note(predictor), "files": results}, indent=2))
     elif failed:
         print(f"{failed} of {len(inputs)} files could not be predicted", file=sys.stderr)
     return 1 if failed else 0
