@@ -44,6 +44,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from genrekit import distributed
 from genrekit.config import TrainConfig
+from genrekit.devices import resolve_device
 from genrekit.errors import ConfigError, RunError
 from genrekit.evaluate import track_metrics
 
@@ -111,19 +112,6 @@ class FitResult:
 
 
 # ---------------------------------------------------------------------- set-up helpers
-def resolve_device(name: str = "auto") -> torch.device:
-    """'auto' picks CUDA when present, else CPU; 'cuda:N' and 'cpu' are taken as given."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise ConfigError(f"unknown device {name!r}; use 'auto', 'cpu', 'cuda' or 'cuda:N'") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {name!r} asked for, but this torch build sees no CUDA device")
-    return device
-
-
 def precision_for(device: torch.device) -> str:
     """'bf16' on CUDA devices that support it, 'fp16' on older CUDA devices, 'fp32' on CPU."""
     if device.type != "cuda":

@@ -722,6 +722,8 @@ def check_params(name: str, params: dict) -> None:
 
 def _classic(name: str) -> ClassicModel:
     if name not in CLASSIC_MODELS:
+        get_model(name)  # the registry imports the module that defines it (zero-shot, xgboost-dask)
+    if name not in CLASSIC_MODELS:
         raise ConfigError(f"{name!r} is not a classic model; classic models: {', '.join(sorted(CLASSIC_MODELS))}")
     return CLASSIC_MODELS[name]
 

@@ -91,7 +91,7 @@ class Clap:
         from transformers import ClapModel, ClapProcessor
 
         from genrekit.models.hf_hub import hub_errors
-        from genrekit.pretrained.musicnn import resolve_device
+        from genrekit.devices import resolve_device
 
         if batch_size < 1:
             raise ConfigError(f"features.batch_size must be at least 1, got {batch_size}")

@@ -127,7 +127,7 @@ class FrozenEncoder:
         from transformers.utils import logging as hf_logging
 
         from genrekit.models.hf_hub import hub_errors
-        from genrekit.pretrained.musicnn import resolve_device
+        from genrekit.devices import resolve_device
 
         self.spec = spec(checkpoint)
         self.device = resolve_device(device)

@@ -30,6 +30,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from genrekit.devices import resolve_device
 from genrekit.errors import AudioError, ConfigError
 
 SAMPLE_RATE = 16_000
@@ -356,15 +357,3 @@ class MusicnnExtractor:
                 parts = [net(patches[i : i + self.batch_size]) for i in range(0, len(patches), self.batch_size)]
                 result[name] = {key: torch.cat([p[key] for p in parts]).float().cpu().numpy() for key in OUTPUTS}
         return result
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise ConfigError(f"unknown device {name!r}; use 'auto', 'cpu', 'cuda' or 'cuda:N'") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {name!r} asked for, but no CUDA device is available")
-    return device
