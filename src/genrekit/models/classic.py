@@ -722,7 +722,10 @@ def check_params(name: str, params: dict) -> None:
 
 def _classic(name: str) -> ClassicModel:
     if name not in CLASSIC_MODELS:
-        get_model(name)  # the registry imports the module that defines it (zero-shot, xgboost-dask)
+        try:
+            get_model(name)  # the registry imports the module that defines it (zero-shot, xgboost-dask)
+        except ConfigError:
+            pass  # not a model at all: said below, as not a classic one
     if name not in CLASSIC_MODELS:
         raise ConfigError(f"{name!r} is not a classic model; classic models: {', '.join(sorted(CLASSIC_MODELS))}")
     return CLASSIC_MODELS[name]

@@ -30,7 +30,7 @@ import numpy as np
 
 from genrekit.errors import ConfigError
 from genrekit.models.classic import CLASSIC_MODELS, ClassicModel, Exported, register_classic
-from genrekit.pretrained.genre_map import TEMPERATURE, weight_matrix
+from genrekit.pretrained.genre_map import MAPPING_VERSION, TEMPERATURE, weight_matrix
 
 NAME = "musicnn-zeroshot"
 CLAP_NAME = "clap-zeroshot"
@@ -154,7 +154,7 @@ def default_run(*, genres: tuple[str, ...] | None = None, fetch: bool = True) ->
     if fetch and not have_weights():
         fetch_musicnn()
     genres = tuple(genres or GTZAN_GENRES)
-    name = f"{NAME}-{'gtzan' if genres == tuple(GTZAN_GENRES) else '-'.join(genres)[:40]}"
+    name = f"{NAME}-v{MAPPING_VERSION}-{'gtzan' if genres == tuple(GTZAN_GENRES) else '-'.join(genres)[:40]}"
     folder = paths.pretrained_dir() / "runs" / name
     if (folder / RUN_FILE).is_file():
         return folder

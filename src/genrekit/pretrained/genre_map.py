@@ -51,6 +51,10 @@ import numpy as np
 
 from genrekit.errors import ConfigError
 
+#: Bumped whenever a weight below changes: the default zero-shot run folder is named after it, so
+#: a changed mapping never reuses a run made with the old one.
+MAPPING_VERSION = 1
+
 #: Softmax temperature: score differences of 0.2-0.5 (typical between a clear and a runner-up
 #: genre) become odds of about 7:1 to 150:1.
 TEMPERATURE = 0.1
