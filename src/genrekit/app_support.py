@@ -261,11 +261,8 @@ def can_serve(
     app_dir: str | Path | None = None,
 ) -> bool:
     """Whether a model is configured, or the default model is available (fetching musicnn's weights)."""
-    try:
-        model_sources(runs, environ=environ, app_dir=app_dir)
+    if is_configured(runs, environ=environ, app_dir=app_dir):
         return True
-    except NotConfiguredError:
-        pass
     try:
         default_sources()
         return True
