@@ -108,7 +108,10 @@ def test_registered_as_a_torch_model_on_waveforms():
 
     spec = get_model("wavenet")
     assert spec.family == "torch" and spec.default_input == "waveform"
-    assert get_family("torch") is not None
+    from genrekit.models.torch_family import load_torch_run, train_torch
+
+    family = get_family(spec.family)
+    assert family.train is train_torch and family.load is load_torch_run  # trained and reloaded like any torch net
     model = spec.build(num_classes=10, params=TINY, input="waveform", sample_rate=22050)
     # the torch family reads audio at the network's own rate
     assert model.sample_rate == WAVENET_SR
