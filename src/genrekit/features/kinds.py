@@ -95,6 +95,10 @@ def version(cfg: FeatureConfig) -> str:
     return FEATURE_VERSION
 
 
+# FeatureConfig fields that only embedding kinds read (left out of hand-crafted cache keys)
+_EMBEDDING_FIELDS = ("kind", "embedding", "device", "checkpoint", "layer", "batch_size")
+
+
 def cache_settings(cfg: FeatureConfig) -> dict:
     """The feature settings that change values (the cache key's ``features``)."""
     from dataclasses import asdict
@@ -107,10 +111,6 @@ def cache_settings(cfg: FeatureConfig) -> dict:
     return settings
 
 
-# FeatureConfig fields that only embedding kinds read (left out of hand-crafted cache keys)
-_EMBEDDING_FIELDS = ("kind", "embedding", "device", "checkpoint", "layer", "batch_size")
-
-
 def feature_names(cfg: FeatureConfig) -> list[str]:
     """Column names of a row, in order."""
     check(cfg)
@@ -119,13 +119,6 @@ def feature_names(cfg: FeatureConfig) -> list[str]:
 
         return handcrafted_names(cfg)
     return backend(cfg).feature_names(cfg)
-
-
-def tag_column(model: str, tag: str) -> str:
-    """The feature column of one musicnn tag probability, e.g. ``msd_tag_hip_hop``."""
-    from genrekit.pretrained.musicnn_features import tag_column as musicnn_tag_column
-
-    return musicnn_tag_column(model, tag)
 
 
 def check_chunking(cfg: FeatureConfig, chunk_seconds: float | None, hop_seconds: float | None) -> None:

@@ -142,7 +142,7 @@ def weight_matrix(genres: list[str], feature_columns: list[str]) -> np.ndarray:
         The dataset's genre names (any spelling :func:`normalise` maps to a known genre).
     feature_columns : list of str
         The columns of the ``musicnn`` feature kind with the ``taggram`` embedding
-        (:func:`genrekit.features.kinds.tag_column` names).
+        (:func:`genrekit.pretrained.musicnn_features.tag_column` names).
 
     Raises
     ------
