@@ -161,6 +161,8 @@ def small_synth(tmp_path_factory):
 
 def test_synthetic_crossovers_are_the_clips_rendered_in_a_neighbours_arrangement(small_synth, monkeypatch):
     from genrekit.data import synth
+    from genrekit.data.synth import render
+    from genrekit.data.synth.dataset import _artist_for, _clip_seed
 
     crossovers = synth.synthetic_crossovers(small_synth)
     assert len(crossovers) == 60
@@ -171,13 +173,13 @@ def test_synthetic_crossovers_are_the_clips_rendered_in_a_neighbours_arrangement
 
     # the draw render_clip made for each clip (audio rendering skipped) names the same neighbour
     drawn = {}
-    monkeypatch.setattr(synth, "_render", lambda clip, style, seconds, sr, rng: drawn.setdefault("clip", clip))
+    monkeypatch.setattr(render, "_render", lambda clip, style, seconds, sr, rng: drawn.setdefault("clip", clip))
     for track_id, other in crossovers.items():
         genre, number = track_id.split(".")
         i = int(number)
-        artist = synth._artist_for(3, genre, synth.clip_artist_index(i, 6))
+        artist = _artist_for(3, genre, synth.clip_artist_index(i, 6))
         drawn.clear()
-        synth.render_clip(genre, seconds=1.0, seed=synth._clip_seed(3, genre, i), artist=artist)
+        synth.render_clip(genre, seconds=1.0, seed=_clip_seed(3, genre, i), artist=artist)
         assert drawn["clip"].crossover == other, track_id
 
     # found by the set's manifest, also when the set is loaded as a GTZAN-layout folder
