@@ -243,3 +243,23 @@ def write_damaged_mp3(path: str | Path, *, seconds: float = 10.0, sr: int = 2205
     data[at : at + 2000] = CORRUPT_BYTES[:2000]
     path.write_bytes(bytes(data))
     return path
+
+
+def chunk_proba(network, y: np.ndarray, sr: int) -> np.ndarray:
+    """Softmax of every input chunk a loaded network (``LoadedNetwork``) cuts ``y`` into, computed
+    with the training code's own forward pass: ``(n_chunks, n_classes)``."""
+    import torch
+
+    from genrekit.trainer import predict_proba
+
+    chunks = torch.from_numpy(np.ascontiguousarray(network.chunks(y, sr), dtype=np.float32))
+    return predict_proba(network.model, chunks, batch_size=network.batch_size, device=network.device)
+
+
+def own_track_proba(network, path) -> np.ndarray:
+    """A file's track probabilities as the network's run scored tracks: the middle
+    ``clip_seconds`` at its sample rate, cut into its chunks, the mean of their softmax."""
+    from genrekit.data.audio import load_audio
+
+    y = load_audio(path, sr=network.sample_rate, middle=network.clip_seconds)
+    return chunk_proba(network, y, network.sample_rate).mean(axis=0)

@@ -302,7 +302,7 @@ def test_analyse_album_rejects_bad_input(runs, album, tmp_path):
 
 def test_evaluate_ensemble_writes_a_run_the_results_table_lists(runs, tmp_path, capsys):
     from genrekit.cli import main
-    from genrekit.evaluate import evaluate_run
+    from genrekit.rescore import rescore_run
     from genrekit.inference import Ensemble, load_predictor
     from genrekit.results import collect_results
     from genrekit.runs import read_run
@@ -325,7 +325,7 @@ def test_evaluate_ensemble_writes_a_run_the_results_table_lists(runs, tmp_path, 
     loaded = load_predictor(run_dir)
     assert isinstance(loaded, Ensemble) and loaded.family == "ensemble"
     np.testing.assert_allclose(loaded.weights, [0.25, 0.25, 0.5])
-    again = evaluate_run(run_dir, progress=False)  # `genrekit evaluate RUN` on the ensemble's own folder
+    again = rescore_run(run_dir, progress=False)  # `genrekit evaluate RUN` on the ensemble's own folder
     assert again["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
 
 

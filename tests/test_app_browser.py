@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_app_support import EXAMPLES, shared_app_url, tiny_app_run
+from test_app import EXAMPLES, shared_app_url, tiny_app_run
 
 from genrekit.data.audio import load_audio
 from genrekit.inference import load_predictor

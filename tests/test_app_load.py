@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from test_app_support import EXAMPLES, expected_answers, shared_app_url, tiny_app_run
+from test_app import EXAMPLES, expected_answers, shared_app_url, tiny_app_run
 
 from genrekit.data.audio import write_audio
 

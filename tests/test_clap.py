@@ -92,7 +92,7 @@ def test_hub_names_resolve_and_offline_says_what_to_do(monkeypatch, tmp_path):
 
 def test_a_probe_on_a_tiny_clap_goes_through_evaluate_results_and_album(tiny_clap, tiny_synth, tmp_path):
     from genrekit.cli import main
-    from genrekit.evaluate import evaluate_run
+    from genrekit.rescore import rescore_run
     from genrekit.results import collect_results
     from genrekit.runs import read_run
     from genrekit.train import train
@@ -101,7 +101,7 @@ def test_a_probe_on_a_tiny_clap_goes_through_evaluate_results_and_album(tiny_cla
                                 "model.name=logreg", "features.kind=clap", f"features.checkpoint={tiny_clap}",
                                 "train.search=false", f"runs_dir={tmp_path / 'runs'}"])
     run = train(config, progress=False)
-    again = evaluate_run(run, progress=False)
+    again = rescore_run(run, progress=False)
     assert again["accuracy"] == pytest.approx(read_run(run).metrics["test"]["accuracy"])
     row = collect_results(tmp_path / "runs").iloc[0]
     assert row["input"] == f"clap {tiny_clap.name} embedding"

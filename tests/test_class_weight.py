@@ -16,7 +16,7 @@ from genrekit.config import TrainConfig
 from genrekit.errors import ConfigError
 from genrekit.evaluate import balanced_class_weights
 from genrekit.models.classic import fit_classic
-from genrekit.train import SplitData
+from genrekit.prepare import SplitData
 from genrekit.trainer import ChunkSet, fit, predict_proba
 
 LABELS = ["rock", "easy-listening"]

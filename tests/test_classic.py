@@ -4,16 +4,18 @@ logistic regression where the claim holds. End-to-end runs on generated audio ar
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from genrekit.errors import ConfigError, DatasetError
+from genrekit.errors import ConfigError, DatasetError, RunError
 from genrekit.evaluate import track_metrics
 from genrekit.models import classic, registry
-from genrekit.train import SplitData
+from genrekit.models.classic import estimators
+from genrekit.prepare import SplitData
 
 CLASSIC = ["logreg", "knn", "svm", "rf", "xgboost"]
 K, D = 4, 6
@@ -175,7 +177,7 @@ def test_exported_predictors_match_scikit_learn(blobs):
     def exported(name, params):
         model = classic.CLASSIC_MODELS[name]
         est = model.build(num_classes=K, params=params, seed=0)
-        fitted, extra = (model.fit or classic._default_fit)(est, train.X, train.y, None, None, 0)
+        fitted, extra = (model.fit or estimators.default_fit)(est, train.X, train.y, None, None, 0)
         return model.restore(model.export(fitted, extra, train.X, train.y))
 
     ref = LogisticRegression(C=1.0, max_iter=3000).fit(scaler.transform(train.X), train.y)
@@ -190,11 +192,11 @@ def test_exported_predictors_match_scikit_learn(blobs):
     # SVM: the numpy one-vs-one decision values equal libsvm's, so the class ranking is the SVC's own
     svm = classic.CLASSIC_MODELS["svm"]
     est, _ = svm.fit(svm.build(num_classes=K, params={"C": 3.0, "gamma": 0.2}, seed=0), train.X, train.y, None, None, 0)
-    arrays = classic._svm_arrays(est)
+    arrays = estimators._svm_arrays(est)
     ref = SVC(C=3.0, gamma=0.2, decision_function_shape="ovo").fit(scaler.transform(train.X), train.y)
-    np.testing.assert_allclose(classic._rbf_ovo(arrays, Xs), ref.decision_function(Xs), atol=1e-8)
+    np.testing.assert_allclose(estimators._rbf_ovo(arrays, Xs), ref.decision_function(Xs), atol=1e-8)
     ovr = SVC(C=3.0, gamma=0.2, decision_function_shape="ovr").fit(scaler.transform(train.X), train.y)
-    np.testing.assert_allclose(classic._ovr_scores(classic._rbf_ovo(arrays, Xs), K), ovr.decision_function(Xs), atol=1e-8)
+    np.testing.assert_allclose(estimators._ovr_scores(estimators._rbf_ovo(arrays, Xs), K), ovr.decision_function(Xs), atol=1e-8)
 
 
 def test_two_class_models_predict_both_columns(blobs):
@@ -263,6 +265,37 @@ def test_saved_models_reload_identically_in_a_fresh_process(fitted, blobs, tmp_p
         expected = np.load(tmp_path / name / "expected.npy")
         reloaded = np.load(tmp_path / name / "reloaded.npy")
         assert np.array_equal(expected, reloaded), name
+
+
+def test_model_json_is_a_genrekit_classic_descriptor(fitted, tmp_path):
+    fitted["logreg"].predictor.save(tmp_path)
+    description = json.loads((tmp_path / "model.json").read_text())
+    assert description["format"] == "genrekit-classic/1" and "format_version" not in description
+
+
+def test_runs_saved_with_format_version_1_still_load(fitted, blobs, tmp_path):
+    """model.json of earlier versions: "format_version": 1 and "family": "classic", no "format"."""
+    X = blobs["test"].X
+    for name in ("logreg", "xgboost"):
+        predictor = fitted[name].predictor
+        folder = tmp_path / name
+        folder.mkdir()
+        predictor.save(folder)
+        description = json.loads((folder / "model.json").read_text())
+        del description["format"]
+        (folder / "model.json").write_text(json.dumps({"format_version": 1, "family": "classic", **description}, indent=2))
+        reloaded = classic.load_classic(folder)
+        assert isinstance(reloaded, classic.FittedClassic) and reloaded.labels == LABELS
+        assert np.array_equal(reloaded.predict_proba(X), predictor.predict_proba(X)), name
+
+
+def test_a_newer_model_json_is_refused_naming_the_file(fitted, tmp_path):
+    fitted["logreg"].predictor.save(tmp_path)
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(json.loads(path.read_text()) | {"format": "genrekit-classic/2"}))
+    with pytest.raises(RunError, match=r"model\.json: written by a newer genrekit \(genrekit-classic/2\)") as refused:
+        classic.load_classic(tmp_path)
+    assert str(path) in str(refused.value)
 
 
 def test_xgboost_importances_are_normalised_and_sorted(fitted):

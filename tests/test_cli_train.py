@@ -104,7 +104,7 @@ def test_reloaded_run_predicts_identically_in_a_fresh_process(trained, tmp_path)
     importing it directly spares the subprocess the torch import of the other families.)"""
     from genrekit.evaluate import track_metrics
     from genrekit.models.classic import load_classic
-    from genrekit.train import prepare_features
+    from genrekit.prepare import prepare_features
 
     # both runs share data and feature settings: one preparation serves both
     data = prepare_features(read_run(trained["logreg"]).config, progress=False)
@@ -150,9 +150,9 @@ def test_leaky_chunks_are_labelled_and_scored_per_chunk(runs_root, trained):
     assert record.metrics["test"]["n"] == record.info.extra["test_rows"]  # one score per chunk
     assert "LEAKY" in (run_dir / "report.txt").read_text()
     # the chunk split is re-derived from the recorded seed, so re-scoring reproduces the score
-    from genrekit.evaluate import evaluate_run
+    from genrekit.rescore import rescore_run
 
-    again = evaluate_run(run_dir, progress=False)
+    again = rescore_run(run_dir, progress=False)
     assert again["unit"] == "chunk" and again["accuracy"] == record.metrics["test"]["accuracy"]
 
 

@@ -156,7 +156,7 @@ def test_scoring_on_the_training_data_itself_is_flagged(run, tmp_path):
 
 def test_the_folder_loads_as_the_evaluated_model_and_rescores_itself(run, other, tmp_path):
     from genrekit.cross_dataset import CrossDatasetRun, evaluate_cross_dataset
-    from genrekit.evaluate import evaluate_run
+    from genrekit.rescore import rescore_run
     from genrekit.inference import load_predictor
 
     folder = evaluate_cross_dataset(run, f"folder:{other}", runs_root=tmp_path, progress=False)
@@ -164,7 +164,7 @@ def test_the_folder_loads_as_the_evaluated_model_and_rescores_itself(run, other,
     assert isinstance(loaded, CrossDatasetRun) and loaded.run_dir == folder
     path = other / "Classical" / "c.wav"
     np.testing.assert_allclose(loaded.predict_file(path).probabilities, load_predictor(run).predict_file(path).probabilities)
-    again = evaluate_run(folder, progress=False)  # `genrekit evaluate FOLDER`: the recorded data, again
+    again = rescore_run(folder, progress=False)  # `genrekit evaluate FOLDER`: the recorded data, again
     recorded = json.loads((folder / "metrics.json").read_text())["test"]
     assert again["n"] == recorded["n"] and again["accuracy"] == pytest.approx(recorded["accuracy"])
 

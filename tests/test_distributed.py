@@ -26,7 +26,7 @@ from genrekit.config import DataConfig, ExperimentConfig, FeatureConfig, ModelCo
 from genrekit.data.datasets import load_dataset  # noqa: E402
 from genrekit.data.index import TrackIndex  # noqa: E402
 from genrekit.errors import ConfigError  # noqa: E402
-from genrekit.evaluate import evaluate_run  # noqa: E402
+from genrekit.rescore import rescore_run  # noqa: E402
 from genrekit.features.distributed import current_client, dask_client, parse_address  # noqa: E402
 from genrekit.features.extract import ID_COLUMNS, extract_dataset  # noqa: E402
 from genrekit.features.handcrafted import REFERENCE_RTOL  # noqa: E402
@@ -164,13 +164,13 @@ def test_xgboost_dask_learns_held_out_artists_and_saves_a_classic_run(client, on
     assert predictor.params["n_rounds"] == 50
     assert json.loads((run_dir / "model.json").read_text())["files"] == ["model.ubj"]
     # re-scored on one machine, without the cluster: the same number
-    assert evaluate_run(run_dir, progress=False)["accuracy"] == accuracy
+    assert rescore_run(run_dir, progress=False)["accuracy"] == accuracy
 
 
 def test_xgboost_dask_early_stops_on_valid(client):
     """The classic fit on Dask arrays: valid rows scattered too, the booster cut where it stopped."""
     from genrekit.models.classic import fit_classic
-    from genrekit.train import SplitData
+    from genrekit.prepare import SplitData
 
     rng = np.random.default_rng(0)
 

@@ -14,8 +14,11 @@ import numpy as np
 import pytest
 import torch
 
+from fixtures import chunk_proba
+
 from genrekit.config import load_config
 from genrekit.errors import ConfigError
+from genrekit.inference import load_predictor
 from genrekit.models.hf import HF_MODEL_DIR, build_hf, load_hf_run, window_for
 from genrekit.models.hf_hub import (
     KNOWN_CHECKPOINTS,
@@ -156,7 +159,7 @@ def test_windows_follow_the_model_input_length(tiny_checkpoints):
 def test_fine_tune_save_load_and_pipeline(arch, tiny_checkpoints, tiny_synth, tmp_path):
     """Fine-tune through genrekit.train.train exactly as a hub checkpoint would be; the loss falls,
     the saved folder reproduces the run's scores, and pipeline() returns genre labels."""
-    from genrekit.evaluate import evaluate_run
+    from genrekit.rescore import rescore_run
     from genrekit.models.registry import get_family
     from genrekit.train import train
 
@@ -202,7 +205,7 @@ def test_fine_tune_save_load_and_pipeline(arch, tiny_checkpoints, tiny_synth, tm
     # load through the registry; re-scoring the test split reproduces the run's numbers
     predictor = get_family("hf").load(run)
     assert predictor.labels == genres and predictor.sample_rate == 16000
-    again = evaluate_run(run, split="test", progress=False)
+    again = rescore_run(run, split="test", progress=False)
     assert again["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
     assert again["macro_f1"] == pytest.approx(metrics["test"]["macro_f1"])
     assert again["confusion"] == metrics["test"]["confusion"]
@@ -212,7 +215,7 @@ def test_fine_tune_save_load_and_pipeline(arch, tiny_checkpoints, tiny_synth, tm
     from genrekit.data.audio import load_audio
 
     window = load_audio(wav, sr=16000, middle=2.0)
-    expected = predictor.predict_proba(window, 16000)[0]
+    expected = chunk_proba(predictor, window, 16000)[0]
     out = _quiet_pipeline(run / HF_MODEL_DIR)(window, top_k=None)
     scores = {row["label"]: row["score"] for row in out}
     assert set(scores) == set(genres)
@@ -220,12 +223,45 @@ def test_fine_tune_save_load_and_pipeline(arch, tiny_checkpoints, tiny_synth, tm
 
     # a longer signal is classified by windows whose probabilities are averaged
     long = np.tile(window, 3)
-    per_window = predictor.predict_proba(long, 16000)
+    per_window = chunk_proba(predictor, long, 16000)
     assert per_window.shape == (3, 10)
-    np.testing.assert_allclose(predictor.predict_track_proba(long, 16000), per_window.mean(axis=0))
+    np.testing.assert_allclose(load_predictor(run).predict_array(long, 16000).probabilities, per_window.mean(axis=0), atol=1e-6)
     # the bare save_pretrained folder loads too (e.g. for the app)
     bare = load_hf_run(run / HF_MODEL_DIR)
-    np.testing.assert_allclose(bare.predict_proba(window, 16000)[0], expected, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(chunk_proba(bare, window, 16000)[0], expected, rtol=1e-5, atol=1e-7)
+
+
+def test_an_interrupted_hf_run_resumes_and_predicts_with_its_training_hop(tiny_checkpoints, tiny_synth, tmp_path):
+    """hf runs share the torch runs' orchestration: Ctrl-C keeps the state, resume_run continues
+    it, and the windows' hop of training is stored and used when the run predicts."""
+    from genrekit.errors import RunError
+    from genrekit.models.hf import HF_INFO_FILE, train_hf
+    from genrekit.network_runs import resume_run
+
+    config = load_config(None, [
+        'name="hf-resume"', f'data.source="gtzan:{tiny_synth}"', 'data.split="random"', "data.clip_seconds=4.0",
+        "data.hop_seconds=1.0", 'model.name="hf"', f'model.checkpoint="{tiny_checkpoints["distilhubert"]}"',
+        "model.params={window_seconds=2.0}", "train.epochs=3", "train.batch_size=16", "train.patience=5",
+        'train.device="cpu"', f'runs_dir="{tmp_path}"',
+    ])
+
+    def stop_after_one(row):
+        if row["epoch"] == 1:
+            raise KeyboardInterrupt  # as Ctrl-C would, once epoch 1's checkpoint is written
+
+    with pytest.raises(KeyboardInterrupt):
+        train_hf(config, progress=False, on_epoch_end=stop_after_one)
+    (run,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert not (run / "run.json").exists()
+    seen = []
+    assert resume_run(run, progress=False, on_epoch_end=lambda row: seen.append(row["epoch"])) == run
+    assert seen == [2, 3]
+    assert json.loads((run / HF_INFO_FILE).read_text())["hop_seconds"] == 1.0
+    predictor = load_predictor(run)
+    assert predictor.network.hop_seconds == 1.0
+    assert len(predictor.network.chunks(np.random.default_rng(0).standard_normal(4 * 16000) * 0.1, 16000)) == 3
+    with pytest.raises(RunError, match="nothing to resume from"):  # a finished hf run keeps no training state
+        resume_run(run, progress=False)
 
 
 # ---------------------------------------------------------------------- shipped configs

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fixtures import write_truncated
+from fixtures import own_track_proba, write_truncated
 
 from genrekit.data.audio import collect_audio_warnings
 from genrekit.errors import AudioError, AudioWarning, ConfigError
@@ -252,7 +252,7 @@ def test_predictions_equal_the_families_own_code(runs, predictors):
     from genrekit.runs import read_run
 
     path = sorted((runs["logreg"].parent.parent / "synth" / "genres_original" / "metal").glob("*.wav"))[0]
-    torch_own = load_torch_run(runs["cnn-spec"]).predict_file(path)
+    torch_own = own_track_proba(load_torch_run(runs["cnn-spec"]), path)
     ours = predictors["cnn-spec"].predict_file(path, middle_seconds=SECONDS)
     np.testing.assert_allclose(ours.probabilities, torch_own, atol=1e-6)
     assert ours.logits is not None and ours.score_kind == "logit"
@@ -476,7 +476,7 @@ def test_hf_runs_and_ensembles_of_models_at_different_rates(hf_run, predictors, 
     assert hf.family == "hf" and hf.sample_rate == 16000 and hf.window_seconds == 2.0 and hf.labels == list(GENRES)
     y = render_clip("hiphop", seconds=9.0, sr=48000, seed=11)
     path = write_audio(tmp_path / "stereo.flac", np.stack([y, 0.8 * y]), 48000)
-    own = load_hf_run(hf_run).predict_file(path)  # the family's own reading: middle clip_seconds at 16 kHz
+    own = own_track_proba(load_hf_run(hf_run), path)  # the family's own reading: middle clip_seconds at 16 kHz
     np.testing.assert_allclose(hf.predict_file(path, middle_seconds=SECONDS).probabilities, own, atol=1e-5)
 
     ensemble = Ensemble([predictors["logreg"], hf], weights=[1, 3])

@@ -72,18 +72,38 @@ def test_networks_map_waveforms_to_logits(case):
     assert not any(k.endswith("filterbank") or k.endswith("window") for k in model.state_dict())
 
 
-def test_pretrained_weights_need_torchvision_and_the_standard_width():
+def test_pretrained_weights_need_the_standard_width_and_an_importable_torchvision():
+    with pytest.raises(ConfigError, match="width=64"):  # refused before torchvision is even looked for
+        get_model("resnet-spec").build(num_classes=10, params={"pretrained": True, "width": 8}, input="mel")
     try:
         import torchvision  # noqa: F401
-    except ImportError:
+    except (ImportError, RuntimeError, OSError):  # absent, or a CUDA build beside the CPU torch
         with pytest.raises(ConfigError, match="torchvision"):
             get_model("resnet-spec").build(num_classes=10, params={"pretrained": True}, input="mel")
-    else:  # with torchvision present, a narrow ResNet is refused before any download
-        with pytest.raises(ConfigError, match="width=64"):
-            get_model("resnet-spec").build(num_classes=10, params={"pretrained": True, "width": 8}, input="mel")
     # loading a checkpoint never fetches weights: they come from the run folder
     model = get_model("resnet-spec").build(num_classes=10, params={"pretrained": True, "width": 8}, input="mel", init_weights=False)
     assert model.backbone.fc.out_features == 10
+
+
+def test_imagenet_layout_weights_load_offline_into_a_one_channel_resnet():
+    """The ImageNet path without a download: a state dict in torchvision's layout (a three-channel
+    ResNet-18 with torchvision's names, built here) goes into a one-channel network."""
+    from genrekit.models.resnet import ResNet, load_resnet_state
+
+    torch.manual_seed(0)
+    state = ResNet((2, 2, 2, 2), in_channels=3, num_classes=1000, width=64).state_dict()
+    net = ResNet((2, 2, 2, 2), in_channels=1, num_classes=10, width=64).eval()
+    fc = net.fc.weight.detach().clone()
+    x = torch.randn(1, 1, 64, 64)
+    before = net(x).detach()
+    load_resnet_state(net, state)
+    assert torch.equal(net.conv1.weight, state["conv1.weight"].sum(dim=1, keepdim=True))  # grey = R + G + B
+    assert torch.equal(net.layer3[1].conv2.weight, state["layer3.1.conv2.weight"])
+    assert torch.equal(net.layer2[0].downsample[0].weight, state["layer2.0.downsample.0.weight"])
+    assert torch.equal(net.fc.weight, fc)  # the genre head stays as initialised
+    assert not torch.allclose(net(x), before)
+    with pytest.raises(ConfigError, match="do not fit"):
+        load_resnet_state(ResNet((2, 2, 2, 2), in_channels=1, num_classes=10, width=32), state)
 
 
 def test_unknown_params_are_refused_by_name():

@@ -19,12 +19,13 @@ from pathlib import Path
 import pytest
 import tomllib
 from packaging.requirements import Requirement
-from test_app_support import APP, EXAMPLES_DIR, expected_answers, tiny_app_run
+from test_app import APP, EXAMPLES_DIR, expected_answers, tiny_app_run
 
-from genrekit import app_support as support
+from genrekit import app as core
 from genrekit.cli import main as cli_main
 from genrekit.ensemble import ENSEMBLE_FILE
-from genrekit.ensemble import FORMAT as ENSEMBLE_FORMAT
+from genrekit.ensemble import DESCRIPTOR_KIND as ENSEMBLE_KIND
+from genrekit.runs import descriptor_format
 from genrekit.errors import ConfigError, RunError
 from genrekit.space_bundle import CPU_VARIANTS, TORCH_INDEX, build_space, space_requirements
 
@@ -45,7 +46,7 @@ def bundle(app_run, tmp_path_factory) -> Path:
 
 def _bundle_python(bundle: Path, code: str, home: Path) -> dict:
     """Run ``code`` in a fresh interpreter inside the bundle, as a Space runs app.py; return its JSON."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", support.ENV_RUNS, "GENREKIT_RUNS")}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", core.ENV_RUNS, "GENREKIT_RUNS")}
     env.update(GENREKIT_HOME=str(home), GRADIO_ANALYTICS_ENABLED="False", PYTHONDONTWRITEBYTECODE="1")
     done = subprocess.run([sys.executable, "-c", code], cwd=bundle, env=env, capture_output=True, text=True, timeout=180,
                           check=False)
@@ -57,13 +58,13 @@ SERVE_CLIP = """
 import importlib.machinery, json, os, sys
 import app                                  # the bundle's app.py: sys.path[0] is the bundle
 import genrekit
-from genrekit import app_support as support
-model = support.load_app_model(app_dir=app.APP_DIR)    # what app.main() loads, with no --run and no env
-result = support.classify_upload(model, app.EXAMPLES_DIR / "{clip}")
-demo = app.build_demo(model, limits=support.UploadLimits())
+from genrekit import app as core
+model = core.load_app_model(app_dir=app.APP_DIR)    # what app.main() loads, with no --run and no env
+result = core.classify_upload(model, app.EXAMPLES_DIR / "{clip}")
+demo = app.build_demo(model, limits=core.UploadLimits())
 # the genrekit this interpreter would import without the bundle: the checkout's install
 elsewhere = importlib.machinery.PathFinder.find_spec("genrekit", [p for p in sys.path if p not in ("", os.getcwd())])
-print(json.dumps({{"genrekit": genrekit.__file__, "support": support.__file__,
+print(json.dumps({{"genrekit": genrekit.__file__, "core": core.__file__,
                   "elsewhere": elsewhere and elsewhere.origin,
                   "sources": [c.source for c in model.cards], "top": result.top, "scores": result.scores,
                   "apis": [d.get("api_name") for d in demo.get_config_file()["dependencies"]]}}))
@@ -78,10 +79,12 @@ def test_bundle_serves_its_run_with_its_own_copy_of_genrekit(bundle, app_run, tm
     assert "sdk: gradio" in header and "app_file: app.py" in header
     assert f"models/{app_run.name}" in readme  # the note under the header names what it serves
     assert sorted(p.name for p in (bundle / "examples").iterdir()) == sorted(p.name for p in EXAMPLES_DIR.glob("*.mp3"))
-    assert (bundle / "genrekit" / "app_support.py").read_bytes() == Path(support.__file__).read_bytes()
+    package = Path(core.__file__).parent  # the app's logic, genrekit/app/, copied module for module
+    for module in package.glob("*.py"):
+        assert (bundle / "genrekit" / "app" / module.name).read_bytes() == module.read_bytes()
     assert not list(bundle.rglob("__pycache__")) and not list(bundle.rglob("*.pyc"))
     assert (bundle / "requirements.txt").read_text() == space_requirements()
-    assert json.loads((bundle / support.SPACE_FILE).read_text())["runs"] == [f"models/{app_run.name}"]
+    assert json.loads((bundle / core.SPACE_FILE).read_text())["runs"] == [f"models/{app_run.name}"]
     copied = {p.name for p in (bundle / "models" / app_run.name).iterdir()}
     assert {"run.json", "config.toml", "labels.json", "metrics.json", "model.json", "model.safetensors"} <= copied
     assert not any(name.endswith(".png") or name in ("checkpoints", "tracks.csv") for name in copied)
@@ -89,7 +92,7 @@ def test_bundle_serves_its_run_with_its_own_copy_of_genrekit(bundle, app_run, tm
     answer = _bundle_python(bundle, SERVE_CLIP.format(clip=CLIP.name), home=tmp_path / "empty-home")
     # the bundle's copy wins over this checkout's editable install (sys.path[0] is the bundle)
     assert Path(answer["genrekit"]).resolve() == bundle / "genrekit" / "__init__.py"
-    assert Path(answer["support"]).resolve().parent == bundle / "genrekit"
+    assert Path(answer["core"]).resolve().parent == bundle / "genrekit" / "app"
     if answer["elsewhere"] is not None:  # an editable (.pth) or regular install was on sys.path too
         assert bundle not in Path(answer["elsewhere"]).resolve().parents
     assert answer["sources"] == [str(bundle / "models" / app_run.name)]
@@ -135,7 +138,7 @@ def test_out_dir_must_be_new_empty_or_an_earlier_bundle(tmp_path):
     out = tmp_path / "empty"
     out.mkdir()
     assert build_space(out, progress=False) == out.resolve()
-    assert json.loads((out / support.SPACE_FILE).read_text())["runs"] == []
+    assert json.loads((out / core.SPACE_FILE).read_text())["runs"] == []
     (out / "stale.txt").write_text("from an older build")
     with pytest.raises(ConfigError, match="folder is not empty"):
         build_space(out, progress=False)
@@ -167,37 +170,37 @@ def test_an_ensemble_run_brings_its_members(app_run, tmp_path, capsys):
     info = json.loads((app_run / "run.json").read_text()) | {"family": "ensemble", "model": "ensemble(logreg)"}
     (ensemble / "run.json").write_text(json.dumps(info))
     (ensemble / ENSEMBLE_FILE).write_text(json.dumps({
-        "format": ENSEMBLE_FORMAT, "weights": [1.0],
+        "format": descriptor_format(ENSEMBLE_KIND), "weights": [1.0],
         "members": [{"run": app_run.name, "path": str(tmp_path / "gone"), "model": "logreg", "family": "classic"}],
     }))
     out = tmp_path / "space"
     assert cli_main(["space", "build", str(out), "--run", str(ensemble), "--quiet"]) == 0
     assert "hf upload USER/SPACE" in capsys.readouterr().out
     assert sorted(p.name for p in (out / "models").iterdir()) == sorted([app_run.name, "my-ensemble"])
-    assert json.loads((out / support.SPACE_FILE).read_text())["runs"] == ["models/my-ensemble"]
+    assert json.loads((out / core.SPACE_FILE).read_text())["runs"] == ["models/my-ensemble"]
 
     shutil.rmtree(runs)  # the bundle alone must serve it
-    model = support.load_app_model(environ={}, app_dir=out)
+    model = core.load_app_model(environ={}, app_dir=out)
     assert [card.source for card in model.cards] == [str(out / "models" / "my-ensemble")]
-    assert support.classify_upload(model, CLIP).scores == pytest.approx(expected_answers(app_run, [CLIP])[str(CLIP)])
+    assert core.classify_upload(model, CLIP).scores == pytest.approx(expected_answers(app_run, [CLIP])[str(CLIP)])
 
 
 def test_bundled_runs_come_after_run_and_env_and_before_the_default(tmp_path, monkeypatch):
     monkeypatch.setenv("GENREKIT_RUNS", str(tmp_path / "no-runs"))
     app_dir = tmp_path / "app"
     app_dir.mkdir()
-    assert support.bundled_sources(app_dir) == []
-    with pytest.raises(support.NoModelError):
-        support.model_sources(environ={}, app_dir=app_dir)
-    (app_dir / support.SPACE_FILE).write_text(json.dumps(
-        {"format": support.SPACE_FORMAT, "runs": ["models/a", "hf:org/b"]}))
+    assert core.bundled_sources(app_dir) == []
+    with pytest.raises(core.NoModelError):
+        core.model_sources(environ={}, app_dir=app_dir)
+    (app_dir / core.SPACE_FILE).write_text(json.dumps(
+        {"format": core.SPACE_FORMAT, "runs": ["models/a", "hf:org/b"]}))
     bundled = [str((app_dir / "models" / "a").resolve()), "hf:org/b"]
-    assert support.model_sources(environ={}, app_dir=app_dir) == bundled
-    assert support.model_sources(environ={support.ENV_RUNS: "/env/run"}, app_dir=app_dir) == ["/env/run"]
-    assert support.model_sources("/arg/run", environ={}, app_dir=app_dir) == ["/arg/run"]
-    (app_dir / support.SPACE_FILE).write_text('{"runs": "models/a"}')
-    with pytest.raises(ConfigError, match=re.escape(f"{app_dir / support.SPACE_FILE}: not a genrekit-space/1")):
-        support.model_sources(environ={}, app_dir=app_dir)
+    assert core.model_sources(environ={}, app_dir=app_dir) == bundled
+    assert core.model_sources(environ={core.ENV_RUNS: "/env/run"}, app_dir=app_dir) == ["/env/run"]
+    assert core.model_sources("/arg/run", environ={}, app_dir=app_dir) == ["/arg/run"]
+    (app_dir / core.SPACE_FILE).write_text('{"runs": "models/a"}')
+    with pytest.raises(ConfigError, match=re.escape(f"{app_dir / core.SPACE_FILE}: not a genrekit-space/1")):
+        core.model_sources(environ={}, app_dir=app_dir)
 
 
 def test_space_help_shows_how_to_deploy(capsys):

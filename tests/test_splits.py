@@ -317,7 +317,7 @@ def test_partly_known_artists_still_make_an_artist_split():
 
 def _prepared(source: str, split: str, **data):
     from genrekit.config import ExperimentConfig, from_dict
-    from genrekit.train import prepare_index
+    from genrekit.prepare import prepare_index
 
     return prepare_index(from_dict(ExperimentConfig, {"data": {"source": source, "split": split, **data}}), progress=False)
 

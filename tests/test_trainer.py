@@ -15,9 +15,13 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from fixtures import chunk_proba
+
 from genrekit.config import TrainConfig, load_config
 from genrekit.errors import ConfigError
-from genrekit.models.torch_family import resume_run, train_torch
+from genrekit.inference import load_predictor
+from genrekit.models.torch_family import train_torch
+from genrekit.network_runs import resume_run
 from genrekit.trainer import ChunkSet, fit, optimizer_state, restore_optimizer, warmup_cosine
 
 DEBUG_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "debug-torch.toml"
@@ -121,28 +125,32 @@ def test_saved_run_reloads_in_a_fresh_process_and_predicts_identically(trained_r
     script = (
         "import sys, numpy as np\n"
         "from genrekit.models import registry\n"
-        "predictor = registry.get_family('torch').load(sys.argv[1])\n"
-        "np.save(sys.argv[3], predictor.predict_proba(np.load(sys.argv[2]), 22050))\n"
+        "sys.path.insert(0, sys.argv[4])\n"
+        "from fixtures import chunk_proba\n"
+        "network = registry.get_family('torch').load(sys.argv[1])\n"
+        "np.save(sys.argv[3], chunk_proba(network, np.load(sys.argv[2]), 22050))\n"
     )
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    args = [sys.executable, "-c", script, str(trained_run), str(tmp_path / "y.npy"), str(tmp_path / "p.npy")]
+    args = [sys.executable, "-c", script, str(trained_run), str(tmp_path / "y.npy"), str(tmp_path / "p.npy"),
+            str(Path(__file__).parent)]
     subprocess.run(args, check=True, env=env)
     fresh = np.load(tmp_path / "p.npy")
 
     here = load_torch_run(trained_run)
-    proba = here.predict_proba(y, 22050)
+    proba = chunk_proba(here, y, 22050)
     assert fresh.shape == proba.shape == (3, 10)  # 6 s at a 1.5 s hop: 3 chunks of 3 s
     np.testing.assert_allclose(fresh, proba, rtol=0, atol=1e-6)
     assert np.allclose(proba.sum(axis=1), 1.0)
     assert here.labels == synth_index.genres
-    np.testing.assert_allclose(here.predict_file(test_path), proba.mean(axis=0), atol=1e-9)
+    whole = load_predictor(trained_run).predict_file(test_path, middle_seconds=None).probabilities
+    np.testing.assert_allclose(whole, proba.mean(axis=0), atol=1e-9)  # the inference API: the mean of the chunks
 
 
 def test_reloaded_run_rescores_to_its_recorded_metrics(trained_run):
-    from genrekit.evaluate import evaluate_run
+    from genrekit.rescore import rescore_run
 
     recorded = json.loads((trained_run / "metrics.json").read_text())["test"]
-    again = evaluate_run(trained_run, split="test", progress=False)
+    again = rescore_run(trained_run, split="test", progress=False)
     assert again["accuracy"] == pytest.approx(recorded["accuracy"]) and again["n"] == recorded["n"] == 30
     assert again["confusion"] == recorded["confusion"]
 

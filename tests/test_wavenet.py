@@ -10,6 +10,7 @@ import torch
 
 from genrekit.config import load_config
 from genrekit.errors import ConfigError
+from genrekit.inference import load_predictor
 from genrekit.models.wavenet import WAVENET_SR, WaveNetClassifier, build_wavenet
 
 
@@ -159,5 +160,5 @@ def test_trains_with_the_common_loop_and_beats_chance_on_held_out_tracks(tiny_sy
     predictor = get_family("torch").load(run)
     tracks = json.loads((run / "labels.json").read_text())
     assert predictor.labels == tracks
-    proba = predictor.predict_file(next(tiny_synth.rglob("*.wav")))
+    proba = load_predictor(run).predict_file(next(tiny_synth.rglob("*.wav"))).probabilities
     assert proba.shape == (10,) and np.isclose(proba.sum(), 1.0)

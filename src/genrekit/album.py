@@ -237,7 +237,7 @@ def analyse_album(
 
     from genrekit.album_plots import plot_album
     from genrekit.errors import ConfigError
-    from genrekit.inference import Ensemble, as_predictors, synthetic_note
+    from genrekit.inference import Ensemble, load_predictor, synthetic_note
 
     started = time.perf_counter()
     folder = Path(folder)
@@ -249,7 +249,8 @@ def analyse_album(
             raise ConfigError("pass weights to the Ensemble itself, not with an Ensemble")
         ensemble = predictors_or_runs
     else:
-        ensemble = Ensemble(as_predictors(predictors_or_runs), weights)
+        loaded = load_predictor(predictors_or_runs, weights=weights)
+        ensemble = loaded if isinstance(loaded, Ensemble) else Ensemble([loaded])
     labels = list(ensemble.labels)
     if genre is not None and genre not in labels:
         raise ConfigError(f"genre {genre!r} is not one of the models' genres: {', '.join(labels)}")

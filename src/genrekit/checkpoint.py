@@ -1,4 +1,4 @@
-"""Self-describing checkpoints of torch networks, and the predictor that loads them.
+"""Loaded networks and the self-describing checkpoints of torch runs.
 
 A torch run folder holds, besides the :mod:`genrekit.runs` record::
 
@@ -8,24 +8,33 @@ A torch run folder holds, besides the :mod:`genrekit.runs` record::
 
 :func:`load_torch_run` needs nothing else: it rebuilds the network through the model registry
 from ``model.json`` and loads the weights. Nothing is unpickled.
+
+:class:`LoadedNetwork` is what a network family's loader returns (torch: :class:`TorchNetwork`;
+hf: :class:`genrekit.models.hf.HFNetwork`): the network with the sample rate, chunk length and
+hop it was trained with, and how a signal is cut into its inputs. Predictions are made by
+:class:`genrekit.inference.NetworkPredictor`, which wraps it; re-scoring by
+:func:`genrekit.network_runs.rescore_network`.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from genrekit.data.audio import load_audio, prepare_array
-from genrekit.errors import AudioError, RunError
+from genrekit.data.audio import chunk_clip, prepare_array
+from genrekit.errors import RunError
+from genrekit.models.registry import get_model
+from genrekit.runs import read_descriptor, write_descriptor
+from genrekit.trainer import load_weights, save_weights
 
 WEIGHTS_FILE = "model.safetensors"
 MODEL_FILE = "model.json"
-FORMAT = "genrekit-torch/1"
+#: Descriptor kind of ``model.json`` (format ``genrekit-torch/<version>``).
+DESCRIPTOR_KIND = "torch"
 
 
 @dataclass(frozen=True)
@@ -43,57 +52,56 @@ class TorchModelInfo:
     clip_seconds: float | None = None
     frontend: dict | None = None
 
-    def to_json(self) -> dict:
-        return {"format": FORMAT, **self.__dict__}
-
 
 def save_torch_checkpoint(run_dir: str | Path, model: nn.Module, info: TorchModelInfo) -> Path:
     """Write ``model.safetensors`` and ``model.json`` into ``run_dir``; returns the weights path."""
-    from genrekit.trainer import save_weights
-
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     save_weights(model, run_dir / WEIGHTS_FILE)
-    (run_dir / MODEL_FILE).write_text(json.dumps(info.to_json(), indent=2) + "\n")
+    write_descriptor(run_dir / MODEL_FILE, DESCRIPTOR_KIND, asdict(info))
     return run_dir / WEIGHTS_FILE
 
 
 def read_model_info(run_dir: str | Path) -> TorchModelInfo:
-    """Read ``model.json``; raises :class:`RunError` naming the folder if it is missing or foreign."""
-    path = Path(run_dir) / MODEL_FILE
-    if not path.is_file():
-        raise RunError(f"{run_dir}: not a torch run folder ({MODEL_FILE} is missing)")
-    try:
-        data = json.loads(path.read_text())
-    except ValueError as exc:
-        raise RunError(f"{path}: not valid JSON ({exc})") from None
-    if data.pop("format", None) != FORMAT:
-        raise RunError(f"{path}: not a {FORMAT} checkpoint description")
-    known = set(TorchModelInfo.__dataclass_fields__)
-    try:
-        return TorchModelInfo(**{k: v for k, v in data.items() if k in known})
-    except TypeError as exc:
-        raise RunError(f"{path}: incomplete checkpoint description ({exc})") from None
+    """Read ``model.json``; raises :class:`RunError` naming the file if it is missing or foreign."""
+    return read_descriptor(Path(run_dir) / MODEL_FILE, DESCRIPTOR_KIND, into=TorchModelInfo)
 
 
 def build_network(info: TorchModelInfo) -> nn.Module:
     """The untrained network ``info`` describes, built through the model registry."""
-    from genrekit.models.registry import get_model
-
     spec = get_model(info.model)
     return spec.build(
         num_classes=info.num_classes, params=info.params, input=info.input, sample_rate=info.sample_rate, init_weights=False
     )
 
 
-class WaveformPredictor:
-    """Shared behaviour of networks that take waveform chunks: chunk, predict, average per track.
+class LoadedNetwork:
+    """A trained network as its family's loader returns it, with what its inputs must look like.
 
-    Subclasses define :meth:`chunks` (how a signal is cut, exactly as in training) and
-    :attr:`sample_rate`; ``info.clip_seconds`` is the window a file is read with.
+    Subclasses set :attr:`sample_rate`, :attr:`chunk_seconds` and :attr:`hop_seconds` from their
+    descriptor; :meth:`chunks` cuts a signal exactly as training did.
+
+    Attributes
+    ----------
+    model : nn.Module
+        In eval mode; maps ``(batch, samples)`` waveforms to logits (front-end inside).
+    info : object
+        The family's descriptor (:class:`TorchModelInfo`, ``HFModelInfo``).
+    labels : list of str
+        Class names (index = class id).
+    run_dir : Path or None
+    device : torch.device
+    batch_size : int
+        Inputs per forward pass when predicting.
+    clip_seconds : float or None
+        ``data.clip_seconds`` of the run: how much of each track (its middle) training read.
     """
 
     family = ""
+    sample_rate: int
+    chunk_seconds: float
+    hop_seconds: float | None = None
+    clip_seconds: float | None = None
 
     def __init__(self, model: nn.Module, info, *, labels: list[str], run_dir: Path | None = None, device: str = "cpu",
                  batch_size: int = 32):
@@ -104,103 +112,46 @@ class WaveformPredictor:
         self.device = torch.device(device)
         self.batch_size = batch_size
 
-    @property
-    def sample_rate(self) -> int:
-        raise NotImplementedError
-
     def chunks(self, waveform: np.ndarray, sr: int) -> np.ndarray:
-        raise NotImplementedError
+        """The network's inputs of a signal: ``(n_chunks, round(chunk_seconds * sample_rate))``.
 
-    def predict_proba(self, waveform: np.ndarray, sr: int) -> np.ndarray:
-        """Class probabilities of every chunk of a signal.
-
-        Parameters
-        ----------
-        waveform : np.ndarray [shape=(samples,) or (channels, samples) or (samples, channels)]
-        sr : int
-            Its sample rate in Hz.
-
-        Returns
-        -------
-        proba : np.ndarray [shape=(n_chunks, n_classes), dtype=float64]
+        The signal is mixed to mono, resampled to :attr:`sample_rate` and cut as in training
+        (:func:`genrekit.data.audio.chunk_clip`: every :attr:`hop_seconds`, a last partial chunk
+        zero-padded when at least half a chunk is left). Raises :class:`AudioError` if the signal is
+        shorter than half a chunk, silent, or not finite.
         """
-        from genrekit.trainer import predict_proba
+        y = prepare_array(waveform, sr, sr=self.sample_rate)
+        return chunk_clip(y, sr=self.sample_rate, chunk_seconds=self.chunk_seconds, hop_seconds=self.hop_seconds)
 
-        chunks = torch.from_numpy(np.ascontiguousarray(self.chunks(waveform, sr), dtype=np.float32))
-        return predict_proba(self.model, chunks, batch_size=self.batch_size, device=self.device)
-
-    def predict_track_proba(self, waveform: np.ndarray, sr: int) -> np.ndarray:
-        """Track probabilities: the mean over chunks, as in evaluation. Shape ``(n_classes,)``."""
-        return self.predict_proba(waveform, sr).mean(axis=0)
-
-    def predict_file(self, path: str | Path) -> np.ndarray:
-        """Track probabilities of an audio file, read as in training (the middle ``clip_seconds``)."""
-        y = load_audio(path, sr=self.sample_rate, middle=self.info.clip_seconds)
-        try:
-            return self.predict_track_proba(y, self.sample_rate)
-        except AudioError as exc:
-            raise AudioError(path, exc.reason) from None
+    def __repr__(self) -> str:
+        where = self.run_dir.name if self.run_dir is not None else None
+        return f"{type(self).__name__}({len(self.labels)} classes, {self.chunk_seconds:g} s inputs, run={where!r})"
 
 
-class TorchPredictor(WaveformPredictor):
-    """A trained torch network with its preprocessing: waveform or file in, genre probabilities out.
-
-    Attributes
-    ----------
-    model : nn.Module
-        The network, in eval mode; its front-end computes the spectrogram from waveforms.
-    info : TorchModelInfo
-    labels : list of str
-        Class names (index = class id).
-    run_dir : Path
-    """
+class TorchNetwork(LoadedNetwork):
+    """A trained torch-family network (CNN, ResNet, LSTM, WaveNet) read from its run folder."""
 
     family = "torch"
 
-    def __init__(self, model: nn.Module, info: TorchModelInfo, *, run_dir: Path | None = None, device: str = "cpu", batch_size: int = 32):
+    def __init__(self, model: nn.Module, info: TorchModelInfo, *, run_dir: Path | None = None, device: str = "cpu",
+                 batch_size: int = 32):
         super().__init__(model, info, labels=info.labels, run_dir=run_dir, device=device, batch_size=batch_size)
-
-    @property
-    def sample_rate(self) -> int:
-        return self.info.sample_rate
-
-    def chunks(self, waveform: np.ndarray, sr: int) -> np.ndarray:
-        """The model's input chunks of a signal: ``(n_chunks, round(chunk_seconds * sample_rate))``.
-
-        The signal is mixed to mono, resampled to the model's rate and chunked exactly as in
-        training (:func:`genrekit.models.torch_family.chunk_clip`). Raises :class:`AudioError` if
-        the signal is shorter than half a chunk, silent, or not finite.
-        """
-        from genrekit.models.torch_family import chunk_clip  # here, not at the top: torch_family imports this module
-
-        y = prepare_array(waveform, sr, sr=self.sample_rate)
-        return chunk_clip(y, sr=self.sample_rate, chunk_seconds=self.info.chunk_seconds, hop_seconds=self.info.hop_seconds)
-
-    def rescore(self, *, split: str = "test", progress: bool = True) -> dict:
-        """Score this run again on one split of the tracks it recorded (see :func:`genrekit.evaluate.evaluate_run`)."""
-        from genrekit.models.torch_family import rescore  # here, not at the top: torch_family imports this module
-
-        return rescore(self, split=split, progress=progress)
-
-    def __repr__(self) -> str:
-        return f"TorchPredictor({self.info.model}, input={self.info.input!r}, {len(self.labels)} classes, run={self.run_dir})"
+        self.sample_rate = int(info.sample_rate)
+        self.chunk_seconds = float(info.chunk_seconds)
+        self.hop_seconds = info.hop_seconds
+        self.clip_seconds = info.clip_seconds
 
 
-def load_torch_run(run_dir: str | Path, *, device: str = "cpu") -> TorchPredictor:
-    """Load a torch run folder (or any folder with ``model.json`` + ``model.safetensors``).
+def load_torch_run(run_dir: str | Path, *, device: str = "cpu") -> TorchNetwork:
+    """Load a torch run folder (or any folder with ``model.json`` + ``model.safetensors``); the
+    torch family's loader.
 
     Parameters
     ----------
     run_dir : str or Path
     device : str
         'cpu', 'cuda', 'cuda:N'.
-
-    Returns
-    -------
-    TorchPredictor
     """
-    from genrekit.trainer import load_weights
-
     run_dir = Path(run_dir)
     info = read_model_info(run_dir)
     weights = run_dir / WEIGHTS_FILE
@@ -208,4 +159,4 @@ def load_torch_run(run_dir: str | Path, *, device: str = "cpu") -> TorchPredicto
         raise RunError(f"{run_dir}: {WEIGHTS_FILE} is missing")
     model = build_network(info)
     load_weights(model, weights)
-    return TorchPredictor(model, info, run_dir=run_dir, device=device)
+    return TorchNetwork(model, info, run_dir=run_dir, device=device)

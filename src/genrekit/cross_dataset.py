@@ -59,9 +59,11 @@ import numpy as np
 import pandas as pd
 
 from genrekit.config import DataConfig, from_dict
-from genrekit.errors import AudioError, ConfigError, RunError
+from genrekit.errors import ConfigError, RunError
+from genrekit.evaluate import classification_metrics, predict_tracks, write_run
 from genrekit.inference import Ensemble, Predictor, load_predictor
 from genrekit.models.registry import Family, register_family
+from genrekit.runs import RunInfo, new_run_dir, read_run
 
 FAMILY = "cross-dataset"
 PREDICTIONS_FILE = "predictions.csv"
@@ -281,15 +283,6 @@ def _names(names, limit: int = 16) -> str:
 # ---------------------------------------------------------------------- scoring
 
 
-def _predict(predictor: Predictor, path: str) -> np.ndarray:
-    """Probabilities over ``predictor.labels`` of one file, read as the run read its clips."""
-    if isinstance(predictor, Ensemble):
-        # each member reads its own middle clip, as the ensemble's own scoring does
-        found = [m.predict_file(path, middle_seconds=m.clip_seconds).probabilities for m in predictor.members]
-        return predictor.combine(found)
-    return predictor.predict_file(path, middle_seconds=predictor.clip_seconds).probabilities
-
-
 def score_predictor(
     predictor: Predictor,
     evaluation: EvaluationData,
@@ -320,10 +313,6 @@ def score_predictor(
     ConfigError
         No genre shared or mapped, an unknown label in the map, or no track readable.
     """
-    from tqdm.auto import tqdm
-
-    from genrekit.evaluate import classification_metrics
-
     labels = list(predictor.labels)
     tracks = evaluation.tracks
     counts = tracks["genre"].value_counts().to_dict()
@@ -335,20 +324,14 @@ def score_predictor(
         raise ConfigError(f"run {predictor.run or predictor.name} and {evaluation.name} share no genre "
                           f"(run: {_names(labels)}; {evaluation.name}: {_names(sorted(counts))}){hint}")
     kept = tracks[tracks["genre"].isin(list(label_of))]
-    rows, proba, problems = [], [], []
-    for row in tqdm(list(kept.itertuples(index=False)), desc=f"scoring on {evaluation.name}", unit="track",
-                    disable=not progress):
-        try:
-            proba.append(_predict(predictor, row.path))
-        except AudioError as exc:
-            problems.append({"path": row.path, "reason": exc.reason, "stage": "scoring"})
-            continue
-        rows.append(row)
-    if not rows:
+    rows, proba, problems = predict_tracks(predictor.predict_track, kept, desc=f"scoring on {evaluation.name}",
+                                           progress=progress)
+    problems = [{**p, "stage": "scoring"} for p in problems]
+    if rows.empty:
         raise ConfigError(f"none of the {len(kept)} tracks of {evaluation.name} to score could be read: "
                           + "; ".join(f"{p['path']}: {p['reason']}" for p in problems[:3]))
     proba = np.asarray(proba, dtype=np.float64)
-    predictions = pd.DataFrame(rows)[["track_id", "path", "genre"]]
+    predictions = rows[["track_id", "path", "genre"]].copy()
     predictions["label"] = [label_of[g] for g in predictions["genre"]]
     truth = np.array([labels.index(label) for label in predictions["label"]])
     covered = [label for label in labels if label in set(predictions["label"])]
@@ -423,8 +406,6 @@ def evaluate_cross_dataset(
         A folder that is not a complete run.
     """
     from genrekit import paths
-    from genrekit.evaluate import write_evaluation
-    from genrekit.runs import RunInfo, new_run_dir, read_run, write_run_record
 
     predictor = load_predictor(run_dir)
     if isinstance(predictor, CrossDatasetRun):
@@ -467,7 +448,6 @@ def evaluate_cross_dataset(
     }
     info = RunInfo(family=FAMILY, model=evaluated.info.model, input=evaluated.info.input, dataset=train_name,
                    split_kind=train_kind, n_test=scores["n"], unit="track", extra=extra)
-    write_run_record(out, info=info, config=config, labels=list(predictor.labels))
     predictions.to_csv(out / PREDICTIONS_FILE, index=False, float_format="%.6g")
     recorded = evaluated.metrics.get("test") if isinstance(evaluated.metrics.get("test"), dict) else {}
     summary = {
@@ -484,7 +464,8 @@ def evaluate_cross_dataset(
     metrics = {"split_kind": evaluation.scored, "unit": "track", "test": scores, "cross_dataset": summary,
                "problems": problems}
     header = [f"run {out.name}", *report_lines(summary, scores, problems)]
-    write_evaluation(out, metrics, header=header, title=f"{evaluated.info.model}: {train_name} -> {eval_name}")
+    write_run(out, info=info, config=config, labels=list(predictor.labels), metrics=metrics, header=header,
+              title=f"{evaluated.info.model}: {train_name} -> {eval_name}")
     return out
 
 
@@ -551,6 +532,9 @@ class CrossDatasetRun(Predictor):
 
     def _segment_scores(self, segments):
         return self.inner._segment_scores(segments)
+
+    def predict_track(self, path) -> np.ndarray:
+        return self.inner.predict_track(path)
 
     def rescore(self, *, split: str = "test", progress: bool = True) -> dict:
         """Score the evaluated run again on the recorded evaluation data, part and genre map."""

@@ -25,20 +25,23 @@ Registering the family ``ensemble`` (loader :func:`load_ensemble_run`) lets
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from genrekit.errors import AudioError, ConfigError, RunError
+from genrekit.config import ModelConfig
+from genrekit.errors import ConfigError, RunError
+from genrekit.evaluate import SCORED_SPLITS, split_label, write_run
 from genrekit.inference import Ensemble, Predictor, load_predictor
 from genrekit.models.registry import Family, register_family
+from genrekit.runs import RunInfo, new_run_dir, read_descriptor, read_run, write_descriptor
 
 ENSEMBLE_FILE = "ensemble.json"
 PREDICTIONS_FILE = "predictions.csv"
-FORMAT = "genrekit-ensemble/1"
+#: Descriptor kind of ``ensemble.json`` (format ``genrekit-ensemble/<version>``).
+DESCRIPTOR_KIND = "ensemble"
 
 
 class SavedEnsemble(Ensemble):
@@ -68,7 +71,7 @@ def run_tracks(record, *, progress: bool = True) -> pd.DataFrame:
     if recorded.is_file():
         tracks = pd.read_csv(recorded, dtype={"track_id": str})
     else:
-        from genrekit.train import prepare_index
+        from genrekit.prepare import prepare_index
 
         tracks = prepare_index(record.config, progress=progress).tracks
     missing = {"track_id", "path", "genre", "split"} - set(tracks.columns)
@@ -119,24 +122,12 @@ def shared_tracks(records, *, split: str = "test", progress: bool = True) -> tup
 
 def _score(ensemble: Ensemble, tracks: pd.DataFrame, *, progress: bool):
     """Each member predicts each track as its run did; returns (scores, member scores, predictions, problems)."""
-    from tqdm.auto import tqdm
+    from genrekit.evaluate import classification_metrics, predict_tracks
 
-    from genrekit.evaluate import classification_metrics
-
-    member_proba = [[] for _ in ensemble.members]
-    kept, problems = [], []
-    for row in tqdm(list(tracks.itertuples(index=False)), desc="ensemble", unit="track", disable=not progress):
-        try:
-            found = [m.predict_file(row.path, middle_seconds=m.clip_seconds).probabilities for m in ensemble.members]
-        except AudioError as exc:
-            problems.append({"path": row.path, "reason": exc.reason})
-            continue
-        for store, proba in zip(member_proba, found):
-            store.append(proba)
-        kept.append(row)
-    if not kept:
+    kept, found, problems = predict_tracks(ensemble.member_tracks, tracks, desc="ensemble", progress=progress)
+    if kept.empty:
         raise ConfigError("no shared track could be read: " + "; ".join(p["reason"] for p in problems[:3]))
-    kept = pd.DataFrame(kept)
+    member_proba = [[row[i] for row in found] for i in range(len(ensemble.members))]
     unknown = sorted(set(kept["genre"]) - set(ensemble.labels))
     if unknown:
         raise ConfigError(f"genres {unknown} of the tracks are not in the ensemble's labels {ensemble.labels}")
@@ -192,10 +183,6 @@ def evaluate_ensemble(
     RunError
         A folder that is not a complete run.
     """
-    from genrekit.config import ModelConfig
-    from genrekit.evaluate import SCORED_SPLITS, split_label, write_evaluation
-    from genrekit.runs import RunInfo, new_run_dir, read_run, write_json, write_run_record
-
     if split not in SCORED_SPLITS:
         raise ConfigError(f"split must be one of {', '.join(SCORED_SPLITS)}, got {split!r}")
     run_dirs = [Path(r) for r in run_dirs]
@@ -230,9 +217,7 @@ def evaluate_ensemble(
         extra={"members": [r.path.name for r in records], "weights": ensemble.weights.tolist(), "scored_split": split,
                "chunk_seconds": None, "shared_tracks": len(tracks), "skipped_files": len(problems)},
     )
-    write_run_record(run_dir, info=info, config=config, labels=ensemble.labels)
-    write_json(run_dir / ENSEMBLE_FILE, {
-        "format": FORMAT,
+    write_descriptor(run_dir / ENSEMBLE_FILE, DESCRIPTOR_KIND, {
         "members": [{"run": r.path.name, "path": str(Path(r.path).resolve()), "model": r.info.model,
                      "family": r.info.family} for r in records],
         "weights": ensemble.weights.tolist(),
@@ -248,7 +233,8 @@ def evaluate_ensemble(
                f"macro F1 {m['macro_f1']:.4f} on these tracks" for m, w in zip(members, ensemble.weights)]
     if problems:
         header.append(f"{len(problems)} tracks could not be read and were left out")
-    write_evaluation(run_dir, metrics, header=header, title=ensemble.model)
+    write_run(run_dir, info=info, config=config, labels=ensemble.labels, metrics=metrics, header=header,
+              title=ensemble.model)
     return run_dir
 
 
@@ -263,15 +249,7 @@ def load_ensemble_run(run_dir: str | Path) -> SavedEnsemble:
         If ``ensemble.json`` is missing or unreadable, or a member run cannot be found.
     """
     run_dir = Path(run_dir)
-    path = run_dir / ENSEMBLE_FILE
-    if not path.is_file():
-        raise RunError(f"{run_dir}: not an ensemble run folder ({ENSEMBLE_FILE} is missing)")
-    try:
-        description = json.loads(path.read_text())
-    except ValueError as exc:
-        raise RunError(f"{path}: not valid JSON ({exc})") from None
-    if description.get("format") != FORMAT:
-        raise RunError(f"{path}: not a {FORMAT} description")
+    description = read_descriptor(run_dir / ENSEMBLE_FILE, DESCRIPTOR_KIND)
     members = []
     for member in description["members"]:
         candidates = [Path(member["path"]), run_dir.parent / member["run"]]

@@ -22,14 +22,19 @@ Every run folder holds the evaluation written by :func:`write_evaluation`:
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
-#: The split kind of the leaky comparison protocol (random chunk split).
-LEAKY_SPLIT = "leaky-chunks"
+from genrekit.data.splits import LEAKY_SPLIT
+from genrekit.errors import AudioError, DatasetError
+from genrekit.runs import METRICS_FILE, RunInfo, write_json, write_run_record
+
+T = TypeVar("T")
 
 #: One sentence that goes with every leaky score.
 LEAKY_NOTE = (
@@ -206,8 +211,7 @@ def write_evaluation(run_dir: str | Path, metrics: dict, *, header: list[str] | 
     dict
         ``metrics`` with ``leaky`` filled in, as written.
     """
-    from genrekit.plots import plot_confusion
-    from genrekit.runs import METRICS_FILE, write_json
+    from genrekit.plots import plot_confusion  # matplotlib: imported when a report is written
 
     run_dir = Path(run_dir)
     kind = metrics.get("split_kind")
@@ -232,56 +236,74 @@ def write_evaluation(run_dir: str | Path, metrics: dict, *, header: list[str] | 
     return metrics
 
 
-def evaluate_run(run_dir: str | Path, *, split: str = "test", progress: bool = True) -> dict:
-    """Re-score a saved run on its recorded dataset and split.
-
-    The run's own config (``config.toml``) says which dataset, split kind, seed and features were
-    used; features come back from the feature cache (or are extracted again), so the scores
-    reproduce those in the run's ``metrics.json``.
+def check_training_split(dataset: str, split_kind: str | None, *, labels: list[str], train_classes, n_test: int) -> None:
+    """The checks every family makes before fitting: a test split to score, and a warning naming
+    genres that have no training examples (their test tracks cannot be classified correctly).
 
     Parameters
     ----------
-    run_dir : str or Path
-        A run folder written by ``genrekit train``.
-    split : {'test', 'valid'}
-        Which split to score.
-    progress : bool
-        Show progress bars while loading data and features.
-
-    Returns
-    -------
-    dict
-        :func:`classification_metrics` plus ``unit``, ``split`` and ``split_kind``.
+    dataset, split_kind : str
+        Named in the messages.
+    labels : list of str
+        The label map.
+    train_classes : iterable of int
+        Class ids of the training examples.
+    n_test : int
+        Test examples (after unreadable files were skipped).
 
     Raises
     ------
-    RunError
-        If the folder is not a complete run.
-    ConfigError
-        If ``split`` is unknown or the run's model input cannot be re-scored here.
+    DatasetError
+        If the test split is empty.
     """
-    from genrekit.errors import ConfigError
-    from genrekit.models import registry
-    from genrekit.runs import read_run
+    if n_test == 0:
+        raise DatasetError(f"{dataset}: the test split is empty (split kind {split_kind})")
+    untrained = sorted(set(labels) - {labels[int(i)] for i in set(np.asarray(list(train_classes)).tolist())})
+    if untrained:
+        warnings.warn(f"{dataset}: genres with no training tracks under the {split_kind} split: "
+                      f"{', '.join(untrained)}; their test tracks cannot be classified correctly", stacklevel=3)
 
-    if split not in SCORED_SPLITS:
-        raise ConfigError(f"split must be one of {', '.join(SCORED_SPLITS)}, got {split!r}")
-    record = read_run(run_dir)
-    predictor = registry.get_family(record.info.family).load(record.path)
-    # Families whose inputs are not the feature table (spectrograms, waveforms) re-score themselves.
-    if hasattr(predictor, "rescore"):
-        return predictor.rescore(split=split, progress=progress)
-    if record.info.input != "features":
-        raise ConfigError(
-            f"{record.path}: re-scoring '{record.info.input}' inputs is not supported by this model family; "
-            "its scores are in metrics.json"
-        )
-    from genrekit.train import prepare_features  # here, not at the top: train imports this module
 
-    data = prepare_features(record.config, progress=progress)
-    part = data.split(split, columns=predictor.feature_columns, labels=predictor.labels)
-    if len(part.X) == 0:
-        raise ConfigError(f"{record.path}: the {split} split of {data.dataset} is empty")
-    proba = predictor.predict_proba(part.X)
-    scores = track_metrics(part.groups, proba, part.truth(), list(predictor.labels))
-    return {**scores, "unit": data.unit, "split": split, "split_kind": data.split_kind}
+def write_run(run_dir: str | Path, *, info: RunInfo, config, labels: list[str], metrics: dict, header: list[str],
+              title: str) -> dict:
+    """Finish a run folder the same way for every family: the :mod:`genrekit.runs` record, then
+    :func:`write_evaluation` (``metrics.json``, ``report.txt``, confusion plots)."""
+    write_run_record(run_dir, info=info, config=config, labels=labels)
+    return write_evaluation(run_dir, metrics, header=header, title=title)
+
+
+def predict_tracks(
+    predict: Callable[[str], T], tracks: pd.DataFrame, *, desc: str = "scoring", progress: bool = True
+) -> tuple[pd.DataFrame, list[T], list[dict]]:
+    """Run ``predict(path)`` over every track; a file it cannot read is reported, not fatal.
+
+    Parameters
+    ----------
+    predict : callable
+        ``path -> result``; raises :class:`~genrekit.errors.AudioError` for a file it cannot use
+        (e.g. :meth:`genrekit.inference.Predictor.predict_track`).
+    tracks : pd.DataFrame
+        With a ``path`` column.
+    desc : str
+        The progress bar's label.
+
+    Returns
+    -------
+    kept : pd.DataFrame
+        The rows of ``tracks`` that were predicted, in order.
+    results : list
+        ``predict``'s result for each kept row.
+    problems : list of dict
+        ``{"path", "reason"}`` for each file that could not be read.
+    """
+    from tqdm.auto import tqdm
+
+    kept, results, problems = [], [], []
+    for row in tqdm(list(tracks.itertuples(index=False)), desc=desc, unit="track", disable=not progress):
+        try:
+            results.append(predict(row.path))
+        except AudioError as exc:
+            problems.append({"path": row.path, "reason": exc.reason})
+            continue
+        kept.append(row)
+    return pd.DataFrame(kept, columns=tracks.columns), results, problems

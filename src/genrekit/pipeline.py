@@ -19,7 +19,7 @@ import pandas as pd
 from genrekit import paths
 from genrekit.config import ExperimentConfig, load_config
 from genrekit.errors import ConfigError
-from genrekit.evaluate import LEAKY_SPLIT
+from genrekit.data.splits import LEAKY_SPLIT
 
 #: Models trained when none are named.
 DEFAULT_MODELS = ("logreg", "xgboost")
@@ -178,7 +178,8 @@ def run_main_job(
     from genrekit.data.splits import SplitWarning
     from genrekit.models import registry
     from genrekit.results import collect_results, to_markdown, write_results
-    from genrekit.train import prepare_features, train
+    from genrekit.prepare import prepare_features
+    from genrekit.train import train
 
     say = echo or (lambda line: None)
     started = time.perf_counter()

@@ -129,6 +129,65 @@ def write_run_record(
         write_json(run_dir / METRICS_FILE, metrics)
 
 
+# ---------------------------------------------------------------------- model descriptors
+
+#: Version of every descriptor this genrekit writes; readers accept it and older ones.
+DESCRIPTOR_VERSION = 1
+
+
+def descriptor_format(kind: str, version: int = DESCRIPTOR_VERSION) -> str:
+    """The ``format`` field of a model descriptor: ``genrekit-<kind>/<version>``."""
+    return f"genrekit-{kind}/{version}"
+
+
+def write_descriptor(path: str | Path, kind: str, fields: dict) -> Path:
+    """Write a model descriptor (``model.json``, ``hf.json``, ``ensemble.json``): ``fields`` plus
+    ``format = genrekit-<kind>/<version>``, the one versioning scheme every family uses."""
+    path = Path(path)
+    write_json(path, {"format": descriptor_format(kind), **fields})
+    return path
+
+
+def read_descriptor(path: str | Path, kind: str, into: type | None = None):
+    """Read a descriptor written by :func:`write_descriptor`.
+
+    Parameters
+    ----------
+    path : str or Path
+    kind : str
+        The family's descriptor kind ('torch', 'hf', 'classic', 'ensemble').
+    into : dataclass type, optional
+        Build this dataclass from the fields it knows (unknown fields, from a newer minor change,
+        are ignored); without it the fields come back as a dict.
+
+    Raises
+    ------
+    RunError
+        Naming the file: missing, not JSON, another kind, written by a newer genrekit, or
+        lacking a field ``into`` requires.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise RunError(f"{path.parent}: {path.name} is missing (not a {kind} run folder?)")
+    try:
+        data = json.loads(path.read_text())
+    except ValueError as exc:
+        raise RunError(f"{path}: not valid JSON ({exc})") from None
+    found = str(data.pop("format", "")) if isinstance(data, dict) else ""
+    name, _, version = found.partition("/")
+    if name != f"genrekit-{kind}" or not version.isdigit():
+        raise RunError(f"{path}: not a {descriptor_format(kind)} description (format {found or 'missing'})")
+    if int(version) > DESCRIPTOR_VERSION:
+        raise RunError(f"{path}: written by a newer genrekit ({found}); this one reads up to {descriptor_format(kind)}")
+    if into is None:
+        return data
+    known = set(into.__dataclass_fields__)
+    try:
+        return into(**{k: v for k, v in data.items() if k in known})
+    except TypeError as exc:
+        raise RunError(f"{path}: incomplete description ({exc})") from None
+
+
 @dataclass
 class RunRecord:
     """A run folder read back."""
@@ -169,3 +228,15 @@ def find_runs(root: str | Path | None = None) -> list[Path]:
     if not root.is_dir():
         return []
     return sorted(p.parent for p in root.rglob(RUN_FILE))
+
+
+def resolve_run(name: str | Path, runs_dir: str | Path | None = None) -> Path:
+    """A run given as a path, or as a folder name under ``runs_dir`` (default :func:`genrekit.paths.runs_dir`).
+
+    Returns the path as given when neither exists, so the caller's error names what the user typed.
+    """
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return path
+    candidate = (Path(runs_dir).expanduser() if runs_dir else paths.runs_dir()) / str(name)
+    return candidate if candidate.is_dir() else path

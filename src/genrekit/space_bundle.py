@@ -10,7 +10,7 @@ writes such a folder::
         examples/          # space/examples/*.mp3
         requirements.txt   # genrekit's third-party dependencies (space_requirements())
         genrekit/          # a copy of the package source; beside app.py it is what `import genrekit` finds
-        space.json         # the runs to serve, relative to OUT (read by app_support.bundled_sources)
+        space.json         # the runs to serve, relative to OUT (read by genrekit.app.bundled_sources)
         models/<run>/      # each run folder, without its checkpoints/, plots and training tables
 
 Upload it with ``hf upload USER/SPACE OUT . --type space``. The app, its examples and the Space
@@ -29,8 +29,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import genrekit
-from genrekit.app_support import HUB_PREFIX, SPACE_FILE, SPACE_FORMAT
+from genrekit.app.sources import SPACE_FILE, SPACE_FORMAT
 from genrekit.errors import ConfigError, RunError
+from genrekit.inference import HUB_PREFIX
 
 #: Where a Space installs torch from: CPU wheels, since the free hardware has no GPU and the CUDA
 #: wheels are about 2 GB larger.

@@ -46,7 +46,7 @@ from genrekit import distributed
 from genrekit.config import TrainConfig
 from genrekit.devices import resolve_device
 from genrekit.errors import ConfigError, RunError
-from genrekit.evaluate import track_metrics
+from genrekit.evaluate import balanced_class_weights, track_metrics
 
 BEST_WEIGHTS = "best.safetensors"
 LAST_WEIGHTS = "last.safetensors"
@@ -347,14 +347,7 @@ def fit(
     every epoch (``config.batch_size`` is per process) and rank 0 alone writes ``checkpoint_dir``,
     which must be visible to all processes; see :mod:`genrekit.distributed`.
     """
-    from tqdm.auto import tqdm
-
-    if len(train_set) == 0:
-        raise ConfigError("no training examples: the train split is empty")
-    if len(valid_set) == 0:
-        raise ConfigError("no validation examples: early stopping needs a non-empty validation split")
-    if config.batch_size < 1 or config.grad_accum < 1 or config.epochs < 1:
-        raise ConfigError("train.batch_size, train.grad_accum and train.epochs must be at least 1")
+    _check_sets(train_set, valid_set, config)
     checkpoint_dir = Path(checkpoint_dir)
     context = distributed.setup(config.device)
     main = context.is_main
@@ -366,128 +359,35 @@ def fit(
     seed_everything(config.seed)
     model.to(device)
     set_spec_augment(model, config.augment)
-    net: nn.Module = model
-    if context.enabled:
-        from torch.nn.parallel import DistributedDataParallel
-
-        # wraps the same parameters: the optimizer, saving and prediction use the plain model
-        net = DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None, find_unused_parameters=find_unused_parameters
-        )
-
-    # DistributedSampler pads each process's share to ceil(n / world_size) examples, so every
-    # process runs the same number of batches (a process with one batch fewer would hang the rest)
-    examples = math.ceil(len(train_set) / context.world_size)
-    # one batch of one example would break batch norm in training mode
-    drop_last = examples % config.batch_size == 1 and examples > 1
-    batches_per_epoch = examples // config.batch_size if drop_last else math.ceil(examples / config.batch_size)
-    steps_per_epoch = math.ceil(batches_per_epoch / config.grad_accum)
-    total_steps = config.epochs * steps_per_epoch
-    if config.max_steps is not None:
-        total_steps = min(total_steps, config.max_steps)
-
-    optimizer = make_optimizer(model, config)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(total_steps))
-    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
-    class_weights = None
-    if config.class_weight is not None:
-        from genrekit.evaluate import balanced_class_weights
-
-        class_weights = torch.as_tensor(
-            balanced_class_weights(train_set.labels.numpy(), len(labels), kind=config.class_weight), dtype=torch.float32, device=device
-        )
-    criterion = nn.CrossEntropyLoss(weight=class_weights)
-    mixup = torch.distributions.Beta(config.mixup, config.mixup) if config.mixup > 0 else None
+    loop = _Loop.build(model, train_set, labels, config=config, context=context, device=device, precision=precision,
+                       clip_grad_norm=clip_grad_norm, find_unused_parameters=find_unused_parameters)
 
     result = FitResult(device=str(device), precision=precision, world_size=context.world_size)
-    start_epoch, step, best_loss, bad_epochs = 1, 0, math.inf, 0
-    state_path = checkpoint_dir / STATE_FILE
-    if resume and state_path.is_file():
-        saved = _load_state(checkpoint_dir, model, optimizer, scheduler, scaler, device)
+    start_epoch, best_loss, bad_epochs = 1, math.inf, 0
+    if resume and (checkpoint_dir / STATE_FILE).is_file():
+        saved = _load_state(checkpoint_dir, model, loop.optimizer, loop.scheduler, loop.scaler, device)
         result.history, result.best_epoch, result.best_score = saved["history"], saved["best_epoch"], saved["best_score"]
-        start_epoch, step, best_loss, bad_epochs = saved["epoch"] + 1, saved["step"], saved["best_loss"], saved["bad_epochs"]
+        start_epoch, loop.step, best_loss, bad_epochs = saved["epoch"] + 1, saved["step"], saved["best_loss"], saved["bad_epochs"]
         if saved.get("stopped") in ("early-stop", "max-steps"):
             result.stopped = saved["stopped"]
             load_weights(model, checkpoint_dir / BEST_WEIGHTS)
             set_spec_augment(model, False)
             return result
         if progress:
-            print(f"resuming from epoch {saved['epoch']} (step {step}) in {checkpoint_dir}")
+            print(f"resuming from epoch {saved['epoch']} (step {loop.step}) in {checkpoint_dir}")
 
     began = time.perf_counter()
     result.stopped = "epochs"
     for epoch in range(start_epoch, config.epochs + 1):
         epoch_began = time.perf_counter()
-        net.train()
-        # The order depends only on (seed, epoch), so a resumed run sees the same batches.
-        if context.enabled:
-            sampler = torch.utils.data.DistributedSampler(
-                train_set, num_replicas=context.world_size, rank=context.rank, shuffle=True, seed=config.seed
-            )
-            sampler.set_epoch(epoch)
-            order = {"sampler": sampler}
-            # augmentation and mixup draws differ per process but stay reproducible on resume
-            torch.manual_seed((config.seed * 1_000_003 + epoch) * 1_009 + context.rank)
-        else:
-            order = {"shuffle": True, "generator": torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)}
-        loader = DataLoader(
-            train_set, batch_size=config.batch_size, drop_last=drop_last, num_workers=config.num_workers,
-            pin_memory=device.type == "cuda", **order,
-        )
-        seen, loss_sum, correct = 0, 0.0, 0.0
-        bar = tqdm(loader, desc=f"epoch {epoch}/{config.epochs}", disable=not progress, leave=False, dynamic_ncols=True)
-        optimizer.zero_grad(set_to_none=True)
-        hit_max = False
-        for i, (x, y) in enumerate(bar):
-            x = x.to(device, non_blocking=True)
-            y = y.to(device, non_blocking=True)
-            if mixup is not None:
-                lam = float(mixup.sample())
-                perm = torch.randperm(len(y), device=device)
-                x = lam * x + (1.0 - lam) * x[perm]
-            stepping = (i + 1) % config.grad_accum == 0 or i + 1 == len(loader)
-            # DDP averages gradients on every backward unless told not to: only on optimiser steps
-            sync = net.no_sync() if context.enabled and not stepping else contextlib.nullcontext()
-            with sync:
-                with _autocast(device, precision):
-                    logits = net(x)
-                    if mixup is not None:
-                        loss = lam * criterion(logits.float(), y) + (1.0 - lam) * criterion(logits.float(), y[perm])
-                    else:
-                        loss = criterion(logits.float(), y)
-                scaler.scale(loss / config.grad_accum).backward()
-            if stepping:
-                if clip_grad_norm is not None:
-                    scaler.unscale_(optimizer)
-                    nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
-                scaler.step(optimizer)
-                scaler.update()
-                optimizer.zero_grad(set_to_none=True)
-                scheduler.step()
-                step += 1
-            with torch.no_grad():
-                predicted = logits.argmax(dim=-1)
-                hits = (predicted == y).float() if mixup is None else lam * (predicted == y).float() + (1 - lam) * (predicted == y[perm]).float()
-                seen += len(y)
-                loss_sum += float(loss) * len(y)
-                correct += float(hits.sum())
-            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
-            if config.max_steps is not None and step >= config.max_steps:
-                hit_max = True
-                break
-        bar.close()
-        if context.enabled:
-            totals = distributed.all_reduce_sum(torch.tensor([seen, loss_sum, correct], dtype=torch.float64, device=device))
-            seen, loss_sum, correct = int(totals[0]), float(totals[1]), float(totals[2])
-            distributed.broadcast_buffers(model)
-
+        seen, loss_sum, correct, hit_max = loop.train_epoch(train_set, epoch, progress=progress)
         metrics, valid_loss, _ = evaluate_tracks(
             model, valid_set, labels, batch_size=config.batch_size, device=device, precision=precision, shared=True
         )
         row = {
             "epoch": epoch,
-            "step": step,
-            "lr": optimizer.param_groups[0]["lr"],
+            "step": loop.step,
+            "lr": loop.optimizer.param_groups[0]["lr"],
             "train_loss": loss_sum / max(seen, 1),
             "train_accuracy": correct / max(seen, 1),
             "valid_loss": valid_loss,
@@ -510,14 +410,10 @@ def fit(
                 f"valid loss {valid_loss:.4f}  valid acc {metrics['accuracy']:.3f}  valid F1 {score:.3f}"
                 f"{'  *' if result.best_epoch == epoch else ''}"
             )
-        stopped = ""
-        if hit_max:
-            stopped = "max-steps"
-        elif bad_epochs >= config.patience:
-            stopped = "early-stop"
+        stopped = "max-steps" if hit_max else "early-stop" if bad_epochs >= config.patience else ""
         if main:
-            _save_state(checkpoint_dir, model, optimizer, scheduler, scaler, device, {
-                "epoch": epoch, "step": step, "best_epoch": result.best_epoch, "best_score": result.best_score,
+            _save_state(checkpoint_dir, model, loop.optimizer, loop.scheduler, loop.scaler, device, {
+                "epoch": epoch, "step": loop.step, "best_epoch": result.best_epoch, "best_score": result.best_score,
                 "best_loss": best_loss, "bad_epochs": bad_epochs, "stopped": stopped, "history": result.history,
                 "labels": list(labels), "world_size": context.world_size,
             })
@@ -532,6 +428,152 @@ def fit(
     load_weights(model, checkpoint_dir / BEST_WEIGHTS)
     set_spec_augment(model, False)
     return result
+
+
+def _check_sets(train_set: ChunkSet, valid_set: ChunkSet, config: TrainConfig) -> None:
+    if len(train_set) == 0:
+        raise ConfigError("no training examples: the train split is empty")
+    if len(valid_set) == 0:
+        raise ConfigError("no validation examples: early stopping needs a non-empty validation split")
+    if config.batch_size < 1 or config.grad_accum < 1 or config.epochs < 1:
+        raise ConfigError("train.batch_size, train.grad_accum and train.epochs must be at least 1")
+
+
+@dataclass
+class _Loop:
+    """The optimisation state of one :func:`fit` and how one epoch of it runs."""
+
+    model: nn.Module
+    net: nn.Module  # the model, or its DDP wrapper (same parameters)
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    scaler: torch.amp.GradScaler
+    criterion: nn.Module
+    mixup: torch.distributions.Beta | None
+    config: TrainConfig
+    context: distributed.Context
+    device: torch.device
+    precision: str
+    clip_grad_norm: float | None
+    drop_last: bool
+    step: int = 0
+
+    @classmethod
+    def build(cls, model, train_set: ChunkSet, labels: list[str], *, config: TrainConfig, context, device, precision: str,
+              clip_grad_norm: float | None, find_unused_parameters: bool) -> _Loop:
+        net: nn.Module = model
+        if context.enabled:
+            from torch.nn.parallel import DistributedDataParallel
+
+            # wraps the same parameters: the optimizer, saving and prediction use the plain model
+            net = DistributedDataParallel(
+                model, device_ids=[device.index] if device.type == "cuda" else None,
+                find_unused_parameters=find_unused_parameters,
+            )
+        # DistributedSampler pads each process's share to ceil(n / world_size) examples, so every
+        # process runs the same number of batches (a process with one batch fewer would hang the rest)
+        examples = math.ceil(len(train_set) / context.world_size)
+        # one batch of one example would break batch norm in training mode
+        drop_last = examples % config.batch_size == 1 and examples > 1
+        batches_per_epoch = examples // config.batch_size if drop_last else math.ceil(examples / config.batch_size)
+        total_steps = config.epochs * math.ceil(batches_per_epoch / config.grad_accum)
+        if config.max_steps is not None:
+            total_steps = min(total_steps, config.max_steps)
+        optimizer = make_optimizer(model, config)
+        class_weights = None
+        if config.class_weight is not None:
+            class_weights = torch.as_tensor(
+                balanced_class_weights(train_set.labels.numpy(), len(labels), kind=config.class_weight),
+                dtype=torch.float32, device=device,
+            )
+        return cls(
+            model=model, net=net, optimizer=optimizer,
+            scheduler=torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(total_steps)),
+            scaler=torch.amp.GradScaler(device.type, enabled=precision == "fp16"),
+            criterion=nn.CrossEntropyLoss(weight=class_weights),
+            mixup=torch.distributions.Beta(config.mixup, config.mixup) if config.mixup > 0 else None,
+            config=config, context=context, device=device, precision=precision, clip_grad_norm=clip_grad_norm,
+            drop_last=drop_last,
+        )
+
+    def loader(self, train_set: ChunkSet, epoch: int) -> DataLoader:
+        """This epoch's batches; the order depends only on (seed, epoch), so a resumed run sees the same."""
+        config, context = self.config, self.context
+        if context.enabled:
+            sampler = torch.utils.data.DistributedSampler(
+                train_set, num_replicas=context.world_size, rank=context.rank, shuffle=True, seed=config.seed
+            )
+            sampler.set_epoch(epoch)
+            order = {"sampler": sampler}
+            # augmentation and mixup draws differ per process but stay reproducible on resume
+            torch.manual_seed((config.seed * 1_000_003 + epoch) * 1_009 + context.rank)
+        else:
+            order = {"shuffle": True, "generator": torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)}
+        return DataLoader(
+            train_set, batch_size=config.batch_size, drop_last=self.drop_last, num_workers=config.num_workers,
+            pin_memory=self.device.type == "cuda", **order,
+        )
+
+    def train_epoch(self, train_set: ChunkSet, epoch: int, *, progress: bool) -> tuple[int, float, float, bool]:
+        """One epoch of optimiser steps; returns (examples seen, summed loss, correct, hit max_steps),
+        summed over processes."""
+        from tqdm.auto import tqdm
+
+        config, device, net = self.config, self.device, self.net
+        net.train()
+        loader = self.loader(train_set, epoch)
+        seen, loss_sum, correct = 0, 0.0, 0.0
+        bar = tqdm(loader, desc=f"epoch {epoch}/{config.epochs}", disable=not progress, leave=False, dynamic_ncols=True)
+        self.optimizer.zero_grad(set_to_none=True)
+        hit_max = False
+        for i, (x, y) in enumerate(bar):
+            x = x.to(device, non_blocking=True)
+            y = y.to(device, non_blocking=True)
+            if self.mixup is not None:
+                lam = float(self.mixup.sample())
+                perm = torch.randperm(len(y), device=device)
+                x = lam * x + (1.0 - lam) * x[perm]
+            stepping = (i + 1) % config.grad_accum == 0 or i + 1 == len(loader)
+            # DDP averages gradients on every backward unless told not to: only on optimiser steps
+            sync = net.no_sync() if self.context.enabled and not stepping else contextlib.nullcontext()
+            with sync:
+                with _autocast(device, self.precision):
+                    logits = net(x)
+                    if self.mixup is not None:
+                        loss = lam * self.criterion(logits.float(), y) + (1.0 - lam) * self.criterion(logits.float(), y[perm])
+                    else:
+                        loss = self.criterion(logits.float(), y)
+                self.scaler.scale(loss / config.grad_accum).backward()
+            if stepping:
+                self._optimiser_step()
+            with torch.no_grad():
+                predicted = logits.argmax(dim=-1)
+                hits = (predicted == y).float()
+                if self.mixup is not None:
+                    hits = lam * hits + (1 - lam) * (predicted == y[perm]).float()
+                seen += len(y)
+                loss_sum += float(loss) * len(y)
+                correct += float(hits.sum())
+            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
+            if config.max_steps is not None and self.step >= config.max_steps:
+                hit_max = True
+                break
+        bar.close()
+        if self.context.enabled:
+            totals = distributed.all_reduce_sum(torch.tensor([seen, loss_sum, correct], dtype=torch.float64, device=device))
+            seen, loss_sum, correct = int(totals[0]), float(totals[1]), float(totals[2])
+            distributed.broadcast_buffers(self.model)
+        return seen, loss_sum, correct, hit_max
+
+    def _optimiser_step(self) -> None:
+        if self.clip_grad_norm is not None:
+            self.scaler.unscale_(self.optimizer)
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scheduler.step()
+        self.step += 1
 
 
 def _save_state(checkpoint_dir: Path, model, optimizer, scheduler, scaler, device, state: dict) -> None:

@@ -76,21 +76,11 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run_evaluate)
 
 
-def resolve_run(name: str, runs_dir: str | None = None) -> Path:
-    """A run given as a path, or as a folder name under the runs folder."""
-    from genrekit import paths
-
-    path = Path(name).expanduser()
-    if path.is_dir():
-        return path
-    candidate = Path(runs_dir).expanduser() / name if runs_dir else paths.runs_dir() / name
-    return candidate if candidate.is_dir() else path
-
-
 def run_evaluate(args: argparse.Namespace) -> int:
     from genrekit.errors import GenrekitError
-    from genrekit.evaluate import LEAKY_NOTE, evaluate_run, format_report, is_leaky, split_label
-    from genrekit.runs import read_run
+    from genrekit.evaluate import LEAKY_NOTE, format_report, is_leaky, split_label
+    from genrekit.rescore import rescore_run
+    from genrekit.runs import read_run, resolve_run
 
     misplaced = [option for option, given in (("--genre-map", args.genre_map), ("--set", args.overrides),
                                               ("--split all", args.split == "all")) if given]
@@ -115,7 +105,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         run_dir = resolve_run(name, args.runs_dir)
         try:
             record = read_run(run_dir)
-            scores = evaluate_run(run_dir, split=args.split, progress=not args.quiet)
+            scores = rescore_run(run_dir, split=args.split, progress=not args.quiet)
         except GenrekitError as exc:
             print(f"genrekit evaluate: {exc}", file=sys.stderr)
             failed += 1
@@ -141,6 +131,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def _run_ensemble(args: argparse.Namespace) -> int:
     from genrekit.ensemble import evaluate_ensemble
+    from genrekit.runs import resolve_run
 
     runs = [resolve_run(name, args.runs_dir) for name in args.runs]
     # next to its members, so 'genrekit results' over their folder lists it
@@ -153,6 +144,7 @@ def _run_ensemble(args: argparse.Namespace) -> int:
 
 def _run_cross_dataset(args: argparse.Namespace) -> int:
     from genrekit.cross_dataset import evaluate_cross_dataset, load_evaluation_data, read_genre_map
+    from genrekit.runs import resolve_run
     from genrekit.errors import GenrekitError
 
     data = _evaluation_data_config(args.overrides)

@@ -66,9 +66,8 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 def load_model(args: argparse.Namespace):
     """The predictor the --run/--weights options name."""
-    from genrekit.cli.evaluate import resolve_run
     from genrekit.errors import ConfigError
-    from genrekit.inference import Ensemble, load_predictor, synthetic_note
+    from genrekit.inference import load_predictor, synthetic_note
 
     if not args.runs:
         from genrekit.models.zeroshot import default_run
@@ -78,8 +77,7 @@ def load_model(args: argparse.Namespace):
         args.runs = [str(default_run())]
     if args.weights is not None and len(args.weights) != len(args.runs):
         raise ConfigError(f"{len(args.runs)} --run options but {len(args.weights)} --weights")
-    members = [load_predictor(resolve_run(run, args.runs_dir)) for run in args.runs]
-    predictor = members[0] if len(members) == 1 and args.weights is None else Ensemble(members, args.weights)
+    predictor = load_predictor(args.runs, weights=args.weights, runs_dir=args.runs_dir)
     note = synthetic_note(predictor)
     if note:
         print(f"genrekit {args.command}: note: {note}", file=sys.stderr)

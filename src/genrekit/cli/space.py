@@ -58,8 +58,8 @@ def register(subparsers) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from genrekit.app_support import HUB_PREFIX
-    from genrekit.cli.evaluate import resolve_run
+    from genrekit.inference import HUB_PREFIX
+    from genrekit.runs import resolve_run
     from genrekit.space_bundle import build_space
 
     runs = [run if run.startswith(HUB_PREFIX) else resolve_run(run, args.runs_dir) for run in args.runs]

@@ -39,7 +39,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--checkpoint", metavar="NAME_OR_PATH", help="pretrained checkpoint for --model hf: hub name, short name or local folder (model.checkpoint)"
     )
-    parser.add_argument("--resume", metavar="RUN", help="continue an interrupted torch run from its last checkpoint")
+    parser.add_argument("--resume", metavar="RUN", help="continue an interrupted network run (torch or hf family) from its last checkpoint")
     add_shortcut_arguments(parser)
     add_config_arguments(parser)
     parser.add_argument("--list-models", action="store_true", help="list the registered models and exit")
@@ -109,7 +109,7 @@ def run_train(args: argparse.Namespace) -> int:
 
     try:
         if args.resume:
-            from genrekit.models.torch_family import resume_run
+            from genrekit.network_runs import resume_run
 
             run_dir = resume_run(args.resume, overrides=args.overrides, progress=not args.quiet)
         else:

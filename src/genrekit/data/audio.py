@@ -585,6 +585,31 @@ def n_chunks(n_samples: int, *, sr: int, chunk_seconds: float, hop_seconds: floa
     return 0 if n_samples < size else 1 + (n_samples - size) // hop
 
 
+def chunk_clip(y: np.ndarray, *, sr: int, chunk_seconds: float, hop_seconds: float | None = None) -> np.ndarray:
+    """Cut a clip into the chunks a network sees, in training and in prediction alike.
+
+    Full chunks every ``hop_seconds``; the end of the clip is zero-padded into one more chunk
+    only if the full chunks leave at least half a chunk of it uncovered (so overlapping hops
+    never add a half-silent chunk), and a clip shorter than a chunk becomes one padded chunk if it
+    is at least half a chunk long.
+
+    Returns
+    -------
+    chunks : np.ndarray [shape=(n_chunks, round(chunk_seconds * sr)), dtype=float32]
+
+    Raises
+    ------
+    AudioError
+        If the clip is shorter than half a chunk.
+    """
+    size = int(round(chunk_seconds * sr))
+    hop = int(round((hop_seconds or chunk_seconds) * sr))
+    full = n_chunks(len(y), sr=sr, chunk_seconds=chunk_seconds, hop_seconds=hop_seconds)
+    covered = (full - 1) * hop + size if full else 0
+    pad = len(y) - covered >= 0.5 * size
+    return chunk_signal(y, sr=sr, chunk_seconds=chunk_seconds, hop_seconds=hop_seconds, pad_last=pad, min_last=0.5)
+
+
 def write_audio(path: str | Path, y: np.ndarray, sr: int, *, format: str | None = None, subtype: str | None = None) -> Path:
     """Write ``y`` (``(n,)`` or ``(channels, n)``, float in [-1, 1]) to ``path``; format from the suffix.
 

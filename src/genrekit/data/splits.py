@@ -18,6 +18,9 @@ import pandas as pd
 from genrekit.data.index import SPLITS, TrackIndex
 from genrekit.errors import ConfigError, DatasetError
 
+#: The split kind of the leaky comparison protocol (random chunk split).
+LEAKY_SPLIT = "leaky-chunks"
+
 #: Split kinds :func:`assign_splits` knows, with a one-line description.
 SPLIT_KINDS: dict[str, str] = {
     "auto": "official if the dataset has one (FMA), else artist-grouped if artists are known, else random",

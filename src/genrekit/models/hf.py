@@ -17,23 +17,23 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import json
-import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 from torch import nn
 
-from genrekit import distributed
-from genrekit.checkpoint import WaveformPredictor
+from genrekit.checkpoint import LoadedNetwork
 from genrekit.config import ExperimentConfig
-from genrekit.data.audio import chunk_signal, prepare_array
+from genrekit.data.audio import chunk_clip, prepare_array
 from genrekit.errors import ConfigError, RunError
 from genrekit.models.hf_hub import hub_errors, resolve_checkpoint
-from genrekit.models.registry import Family, ModelSpec, register_family, register_model
+from genrekit.models.registry import Family, ModelSpec, get_model, register_family, register_model
+from genrekit.network_runs import NetworkSetup, train_network
+from genrekit.runs import read_descriptor, write_descriptor
 
 #: Sub-folder of a run folder holding the fine-tuned ``save_pretrained`` model and feature extractor.
 HF_MODEL_DIR = "hf_model"
@@ -130,27 +130,6 @@ class HFAudioClassifier(nn.Module):
         inputs = self.frontend(waveform)
         # pretrained encoder, pooling and classification head
         return self.model(**inputs).logits
-
-    def windows(self, y: np.ndarray) -> np.ndarray:
-        """Cut a mono signal at :attr:`sample_rate` into model windows.
-
-        Full windows from the start; a tail of at least half a window becomes one more window
-        ending at the last sample (overlapping its neighbour rather than padded with silence).
-        A signal shorter than one window is one (short) window: Whisper's extractor pads it,
-        the others accept any length.
-
-        Returns
-        -------
-        np.ndarray [shape=(n_windows, samples)]
-        """
-        size = int(round(self.window_seconds * self.sample_rate))
-        if y.shape[-1] <= size:
-            return y[None, :]
-        out = chunk_signal(y, sr=self.sample_rate, chunk_seconds=self.window_seconds)
-        tail = y.shape[-1] - out.shape[0] * size
-        if tail >= size / 2:
-            out = np.concatenate([out, y[None, -size:]])
-        return out
 
     def save_pretrained(self, folder: str | Path) -> Path:
         """Write model and feature extractor with ``save_pretrained`` (safetensors) into ``folder``."""
@@ -311,9 +290,11 @@ def build_hf(
 
 # ---------------------------------------------------------------------- training runs
 
-#: Description of the fine-tuned model next to the run record (window, rates, origin).
+#: Description of the fine-tuned model next to the run record (window, hop, rates, origin).
 HF_INFO_FILE = "hf.json"
-HF_FORMAT = "genrekit-hf/1"
+
+#: Descriptor kind of ``hf.json`` (format ``genrekit-hf/<version>``).
+DESCRIPTOR_KIND = "hf"
 
 
 @dataclass(frozen=True)
@@ -328,9 +309,7 @@ class HFModelInfo:
     window_seconds: float
     clip_seconds: float | None = None
     model_dir: str = HF_MODEL_DIR
-
-    def to_json(self) -> dict:
-        return {"format": HF_FORMAT, **self.__dict__}
+    hop_seconds: float | None = None  # data.hop_seconds of training: windows start this far apart (None: no overlap)
 
 
 def window_for(config: ExperimentConfig, feature_extractor) -> float:
@@ -356,172 +335,70 @@ def train_hf(
     index=None,
     run_dir: str | Path | None = None,
     resume: bool = False,
-    keep_checkpoints: bool = False,
+    extra: dict | None = None,
+    on_epoch_end: Callable[[dict], None] | None = None,
 ) -> Path:
     """Fine-tune ``model.checkpoint`` on ``config.data`` and write a run folder (the hf family's trainer).
 
-    Tracks are cut into windows (see :func:`window_for`) at the feature extractor's sample rate;
-    :func:`genrekit.trainer.fit` trains the :class:`HFAudioClassifier` with AdamW, warm-up and
-    cosine decay, gradient accumulation (``train.grad_accum``), bf16 autocast on CUDA, and early
-    stopping on validation macro F1 per track.
+    Tracks are cut into windows (see :func:`window_for`) every ``data.hop_seconds`` at the feature
+    extractor's sample rate; :func:`genrekit.network_runs.train_network` runs the rest as for every
+    network (:func:`genrekit.trainer.fit`: AdamW, warm-up and cosine decay, gradient accumulation
+    ``train.grad_accum``, bf16 autocast on CUDA, early stopping on validation macro F1 per track).
 
-    Parameters
-    ----------
-    config : ExperimentConfig
-        ``model.name = "hf"``, ``model.checkpoint`` and ``model.params`` (see :data:`DEFAULT_PARAMS`).
-    progress : bool
-        Progress bars and per-epoch lines.
-    index : TrackIndex, optional
-        Use these tracks instead of loading ``config.data.source`` (split by ``config.data`` if
-        their ``split`` column is empty).
-    run_dir : str or Path, optional
-        Write into this folder (default: a new one under ``config.runs_dir`` / ``paths.runs_dir()``).
-    resume : bool
-        Continue from ``run_dir/checkpoints`` after an interruption.
-    keep_checkpoints : bool
-        Keep the loop's resumable state (``checkpoints/``: full weights and optimizer moments,
-        gigabytes for Whisper medium) after a successful run.
-
-    Returns
-    -------
-    Path
-        The run folder: the :mod:`genrekit.runs` record, ``hf_model/`` (``save_pretrained``:
-        model with label map + feature extractor), ``hf.json``, ``metrics.json``, ``report.txt``,
-        ``confusion.png``, ``history.csv``, ``training_curves.png`` and ``tracks.csv``.
+    ``model.name = "hf"``, ``model.checkpoint`` and ``model.params`` (see :data:`DEFAULT_PARAMS`)
+    say what is fine-tuned; the other arguments are :func:`~genrekit.network_runs.train_network`'s.
+    The folder holds ``hf_model/`` (``save_pretrained``: model with label map + feature extractor)
+    and ``hf.json`` besides what every network run writes. The loop's resumable state (full weights
+    and optimizer moments, gigabytes for Whisper medium) is removed after a finished run; an
+    interrupted run resumes like any network run.
     """
-    from genrekit.evaluate import split_label, write_evaluation
-    from genrekit.models.registry import get_model
-    from genrekit.models.torch_family import (
-        CHECKPOINT_DIR,
-        CURVES_FILE,
-        HISTORY_FILE,
-        INDEX_FILE,
-        TRACKS_FILE,
-        prepare_chunks,
-    )
-    from genrekit.runs import RunInfo, new_run_dir, write_run_record
-    from genrekit.trainer import (
-        evaluate_tracks,
-        fit,
-        plot_history,
-        resolve_device,
-        seed_everything,
-        write_history,
-    )
-
-    spec = get_model(config.model.name)
-    if spec.family != "hf":
-        raise ConfigError(f"model {spec.name!r} belongs to the {spec.family!r} family, not 'hf'")
-    model_input = config.model.input or spec.default_input
-    if model_input not in spec.inputs:
-        raise ConfigError(f"model {spec.name!r} takes inputs {', '.join(spec.inputs)}, not {model_input!r}")
     params = _check_params(config.model.params)
     source = resolve_checkpoint(config.model.checkpoint)  # fail fast, before any audio is read
 
-    from genrekit.models.torch_family import split_index
-
-    context = distributed.setup(config.train.device)
-    progress = progress and context.is_main
-    # rank 0 generates/indexes the data and downloads the weights once, the other ranks reuse them
-    with distributed.main_first():
-        index = split_index(config, index, progress)
-        labels = index.genres
-        seed_everything(config.train.seed)
+    def setup(config: ExperimentConfig, labels: list[str]) -> NetworkSetup:
+        spec = get_model(config.model.name)
         model = spec.build(num_classes=len(labels), params=config.model.params, labels=labels, checkpoint=source)
-    window = window_for(config, model.feature_extractor)
-    model.window_seconds = window
-    sr = model.sample_rate
+        window = window_for(config, model.feature_extractor)
+        model.window_seconds = window
+        model_type = model.model.config.model_type
 
-    config = copy.deepcopy(config)
-    config.model.input = model_input
-    config.data.sample_rate = sr
-    config.data.chunk_seconds = window
-    if run_dir is None:
+        def save(run_dir: Path, trained: nn.Module) -> None:
+            trained.save_pretrained(run_dir / HF_MODEL_DIR)
+            info = HFModelInfo(
+                checkpoint=str(config.model.checkpoint), source=source, model_type=model_type, labels=labels,
+                sample_rate=trained.sample_rate, window_seconds=window, clip_seconds=config.data.clip_seconds,
+                hop_seconds=config.data.hop_seconds,
+            )
+            write_descriptor(run_dir / HF_INFO_FILE, DESCRIPTOR_KIND, asdict(info))
+
         short = Path(source).name if Path(source).is_dir() else source.split("/")[-1]
-        run_dir = distributed.from_main(lambda: new_run_dir(config, dataset=index.name, model=f"hf-{short}"))  # one for all
-    run_dir = Path(run_dir)
-    checkpoint_dir = run_dir / CHECKPOINT_DIR
-    if context.is_main:
-        checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        index.tracks.to_csv(run_dir / TRACKS_FILE, index=False)
-        (checkpoint_dir / INDEX_FILE).write_text(json.dumps({"name": index.name, "split_kind": index.split_kind}) + "\n")
+        return NetworkSetup(
+            model=model, sample_rate=model.sample_rate, chunk_seconds=window, folder_name=f"hf-{short}",
+            title=f"hf {model_type}", description=f"hf ({model_type} from {config.model.checkpoint})", save=save,
+            unit_name="windows",
+            # e.g. wav2vec2's masking embedding goes unused in batches without masks
+            fit_options={"find_unused_parameters": True},
+            training={
+                "window_seconds": window, "grad_accum": config.train.grad_accum,
+                "gradient_checkpointing": bool(params["gradient_checkpointing"]),
+                "freeze_feature_encoder": bool(params["freeze_feature_encoder"]),
+                "freeze_encoder": bool(params["freeze_encoder"]),
+                "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+            },
+            extra={"checkpoint": str(config.model.checkpoint), "resolved_checkpoint": source, "model_type": model_type,
+                   "window_seconds": window},
+            keep_checkpoints=False,
+        )
 
-    data = prepare_chunks(
-        index, labels=labels, sr=sr, clip_seconds=config.data.clip_seconds, chunk_seconds=window,
-        hop_seconds=config.data.hop_seconds, seed=config.data.seed, valid_fraction=config.data.valid_fraction,
-        test_fraction=config.data.test_fraction, progress=progress,
-    )
-    if len(data.test) == 0:
-        raise ConfigError(f"{index.name}: the test split is empty (split kind {index.split_kind})")
-
-    began = time.perf_counter()
-    # find_unused_parameters: e.g. wav2vec2's masking embedding goes unused in batches without masks
-    result = fit(model, data.train, data.valid, config=config.train, labels=labels, checkpoint_dir=checkpoint_dir,
-                 resume=resume, progress=progress, find_unused_parameters=True)
-    train_seconds = time.perf_counter() - began
-    if not context.is_main:
-        distributed.barrier()  # wait while rank 0 scores the test split and writes the run folder
-        return run_dir
-    device = distributed.device_for(context, resolve_device(config.train.device))
-    batch = max(config.train.batch_size, 1)
-    test_scores, _, test_proba = evaluate_tracks(model, data.test, labels, batch_size=batch, device=device, precision=result.precision)
-    valid_scores, _, _ = evaluate_tracks(model, data.valid, labels, batch_size=batch, device=device, precision=result.precision)
-    chunk_accuracy = float((test_proba.argmax(axis=1) == data.test.labels.numpy()).mean())
-
-    model.to("cpu")
-    model.save_pretrained(run_dir / HF_MODEL_DIR)
-    info = HFModelInfo(
-        checkpoint=str(config.model.checkpoint), source=source, model_type=model.model.config.model_type,
-        labels=labels, sample_rate=sr, window_seconds=window, clip_seconds=config.data.clip_seconds,
-    )
-    (run_dir / HF_INFO_FILE).write_text(json.dumps(info.to_json(), indent=2) + "\n")
-    write_history(result.history, run_dir / HISTORY_FILE)
-    plot_history(result.history, run_dir / CURVES_FILE, title=f"hf {info.model_type} on {index.name}")
-
-    n_tracks = {s: getattr(data, s).n_tracks for s in ("train", "valid", "test")}
-    training = {
-        "best_epoch": result.best_epoch, "epochs_run": len(result.history), "stopped": result.stopped,
-        "best_valid_macro_f1": result.best_score, "device": result.device, "precision": result.precision,
-        "window_seconds": window, "test_chunk_accuracy": chunk_accuracy,
-        "gradient_checkpointing": bool(params["gradient_checkpointing"]), "grad_accum": config.train.grad_accum,
-        "freeze_feature_encoder": bool(params["freeze_feature_encoder"]), "freeze_encoder": bool(params["freeze_encoder"]),
-        "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
-        "world_size": result.world_size,
-    }
-    run_info = RunInfo(
-        family="hf", model=spec.name, input=model_input, dataset=index.name,
-        split_kind=index.split_kind or config.data.split, train_seconds=round(train_seconds, 3),
-        n_train=n_tracks["train"], n_valid=n_tracks["valid"],
-        n_test=n_tracks["test"] if data.unit == "track" else len(data.test), unit=data.unit,
-        extra={"source": config.data.source, "checkpoint": str(config.model.checkpoint), "resolved_checkpoint": source,
-               "model_type": info.model_type, "window_seconds": window, "sample_rate": sr,
-               "train_chunks": len(data.train), "valid_chunks": len(data.valid), "test_chunks": len(data.test),
-               "best_epoch": result.best_epoch, "skipped_files": len(data.problems)},
-    )
-    metrics = {"split_kind": run_info.split_kind, "unit": data.unit, "test": test_scores, "valid": valid_scores, "training": training}
-    write_run_record(run_dir, info=run_info, config=config, labels=labels)
-    header = [
-        f"run {run_dir.name}",
-        f"model hf ({info.model_type} from {config.model.checkpoint}); dataset {index.name} ({config.data.source})",
-        f"tracks train/valid/test: {n_tracks['train']}/{n_tracks['valid']}/{n_tracks['test']}; windows of {window:g} s "
-        f"at {sr} Hz; split {split_label(run_info.split_kind)}",
-        f"best epoch {result.best_epoch} of {len(result.history)} ({result.stopped}); device {result.device}, {result.precision}",
-        "a track's prediction is the mean of its windows' probabilities",
-    ]
-    write_evaluation(run_dir, metrics, header=header, title=f"hf {info.model_type}")
-    if not keep_checkpoints:
-        # the fine-tuned weights are in hf_model/; the loop's copies and optimizer moments are only for resuming
-        for name in ("best.safetensors", "last.safetensors", "optimizer.safetensors"):
-            (checkpoint_dir / name).unlink(missing_ok=True)
-    distributed.barrier()
-    return run_dir
+    return train_network(config, setup, family="hf", progress=progress, index=index, run_dir=run_dir, resume=resume,
+                         extra=extra, on_epoch_end=on_epoch_end)
 
 
 # ---------------------------------------------------------------------- loading and prediction
 
 
-class HFPredictor(WaveformPredictor):
-    """A fine-tuned transformer with its feature extractor: waveform or file in, genre probabilities out.
+class HFNetwork(LoadedNetwork):
+    """A fine-tuned transformer with its feature extractor, as the hf family's loader returns it.
 
     Attributes
     ----------
@@ -538,10 +415,10 @@ class HFPredictor(WaveformPredictor):
     def __init__(self, model: HFAudioClassifier, info: HFModelInfo, *, run_dir: Path | None = None,
                  device: str = "cpu", batch_size: int = 8):
         super().__init__(model, info, labels=model.labels, run_dir=run_dir, device=device, batch_size=batch_size)
-
-    @property
-    def sample_rate(self) -> int:
-        return self.model.sample_rate
+        self.sample_rate = int(model.sample_rate)
+        self.chunk_seconds = float(model.window_seconds)
+        self.hop_seconds = info.hop_seconds
+        self.clip_seconds = info.clip_seconds
 
     @property
     def model_dir(self) -> Path | None:
@@ -551,46 +428,17 @@ class HFPredictor(WaveformPredictor):
     def chunks(self, waveform: np.ndarray, sr: int) -> np.ndarray:
         """The model's input windows of a signal, ``(n_windows, samples)``, cut as in training.
 
-        The signal is mixed to mono and resampled to the model's rate, then cut into windows of
-        ``window_seconds``; a final partial window of at least half a window is zero-padded (as in
-        training). A signal shorter than half a window is one short window (Whisper's extractor
-        pads it to 30 s; the other encoders accept any length).
+        As :meth:`LoadedNetwork.chunks` (windows every ``hop_seconds``, a last partial window of at
+        least half a window zero-padded), except that a signal shorter than half a window is one
+        short window (Whisper's extractor pads it to 30 s; the other encoders accept any length).
         """
         y = prepare_array(waveform, sr, sr=self.sample_rate)
-        size = int(round(self.model.window_seconds * self.sample_rate))
-        if y.shape[0] < size / 2:
+        if y.shape[0] < int(round(self.chunk_seconds * self.sample_rate)) / 2:
             return y[None, :]
-        return chunk_signal(y, sr=self.sample_rate, chunk_seconds=self.model.window_seconds, pad_last=True)
-
-    def rescore(self, *, split: str = "test", progress: bool = True) -> dict:
-        """Score the run again on the tracks of one split it recorded in ``tracks.csv``."""
-        from genrekit.evaluate import track_metrics
-        from genrekit.models.torch_family import prepare_chunks, read_run_tracks
-        from genrekit.runs import read_run
-        from genrekit.trainer import predict_proba
-
-        if self.run_dir is None:
-            raise RunError("this predictor was not loaded from a run folder; nothing to re-score")
-        record = read_run(self.run_dir)
-        index = read_run_tracks(self.run_dir)
-        data = prepare_chunks(
-            index, labels=self.labels, sr=self.sample_rate, clip_seconds=self.info.clip_seconds,
-            chunk_seconds=self.model.window_seconds, hop_seconds=record.config.data.hop_seconds,
-            seed=record.config.data.seed, valid_fraction=record.config.data.valid_fraction,
-            test_fraction=record.config.data.test_fraction, splits=(split,), progress=progress,
-        )
-        part = getattr(data, split)
-        if len(part) == 0:
-            raise RunError(f"{self.run_dir}: the {split} split is empty")
-        proba = predict_proba(self.model, part.inputs, batch_size=self.batch_size, device=self.device)
-        scores = track_metrics(part.track_ids, proba, part.track_labels(), self.labels)
-        return {**scores, "unit": data.unit, "split": split, "split_kind": index.split_kind}
-
-    def __repr__(self) -> str:
-        return f"HFPredictor({self.info.model_type} from {self.info.checkpoint!r}, {len(self.labels)} classes, run={self.run_dir})"
+        return chunk_clip(y, sr=self.sample_rate, chunk_seconds=self.chunk_seconds, hop_seconds=self.hop_seconds)
 
 
-def load_hf_run(run_dir: str | Path, *, device: str = "cpu") -> HFPredictor:
+def load_hf_run(run_dir: str | Path, *, device: str = "cpu") -> HFNetwork:
     """Load an hf run folder (the family's loader), or a bare ``save_pretrained`` folder.
 
     Parameters
@@ -611,14 +459,7 @@ def load_hf_run(run_dir: str | Path, *, device: str = "cpu") -> HFPredictor:
     run_dir = Path(run_dir)
     info_path = run_dir / HF_INFO_FILE
     if info_path.is_file():
-        try:
-            data = json.loads(info_path.read_text())
-        except ValueError as exc:
-            raise RunError(f"{info_path}: not valid JSON ({exc})") from None
-        if data.pop("format", None) != HF_FORMAT:
-            raise RunError(f"{info_path}: not a {HF_FORMAT} description")
-        known = set(HFModelInfo.__dataclass_fields__)
-        info = HFModelInfo(**{k: v for k, v in data.items() if k in known})
+        info = read_descriptor(info_path, DESCRIPTOR_KIND, into=HFModelInfo)
         model_dir, owner = run_dir / info.model_dir, run_dir
     elif (run_dir / "config.json").is_file():
         info, model_dir, owner = None, run_dir, None
@@ -638,7 +479,7 @@ def load_hf_run(run_dir: str | Path, *, device: str = "cpu") -> HFPredictor:
             checkpoint=str(run_dir), source=str(run_dir), model_type=model.config.model_type, labels=classifier.labels,
             sample_rate=classifier.sample_rate, window_seconds=classifier.window_seconds, model_dir=".",
         )
-    return HFPredictor(classifier, info, run_dir=owner, device=device)
+    return HFNetwork(classifier, info, run_dir=owner, device=device)
 
 
 # ---------------------------------------------------------------------- registration

@@ -1,7 +1,8 @@
 """ResNet-18/34 on one-channel spectrogram images.
 
-torchvision does not install beside every torch build, so the architecture is written out here.
-Module and parameter names follow ``torchvision.models.resnet`` (``conv1``, ``bn1``,
+The architecture is written out here rather than taken from torchvision: the torchvision wheel
+on PyPI is built for CUDA and fails on import (``operator torchvision::nms does not exist``) beside
+the CPU torch the project pins, and no CPU build of it is on PyPI. Module and parameter names follow ``torchvision.models.resnet`` (``conv1``, ``bn1``,
 ``layer1.0.conv1``, ``layer2.0.downsample.0``, ``fc``, ...), so ImageNet weights load straight
 into :class:`ResNet` when torchvision is available (:func:`load_imagenet_weights`).
 """
@@ -117,24 +118,40 @@ def load_imagenet_weights(net: ResNet, *, depth: int) -> ResNet:
     ConfigError
         If torchvision is not importable, or ``net`` is not at the standard width of 64.
     """
-    try:
-        import torchvision
-    except ImportError:
-        raise ConfigError(
-            "pretrained ResNet weights come from torchvision, which is not installed; "
-            "install a torchvision matching your torch, or train with pretrained=false"
-        ) from None
     if net.conv1.out_channels != 64:
         raise ConfigError(f"ImageNet weights need width=64, this ResNet has width={net.conv1.out_channels}")
+    try:
+        import torchvision
+    except (ImportError, RuntimeError, OSError) as exc:  # a CUDA torchvision beside a CPU torch fails at import
+        raise ConfigError(
+            f"pretrained ResNet weights come from torchvision, which cannot be imported here ({type(exc).__name__}); "
+            "install the torchvision build matching your torch, or train with pretrained=false"
+        ) from None
     builder = {18: torchvision.models.resnet18, 34: torchvision.models.resnet34}[depth]
-    state = builder(weights="IMAGENET1K_V1").state_dict()
+    return load_resnet_state(net, builder(weights="IMAGENET1K_V1").state_dict())
+
+
+def load_resnet_state(net: ResNet, state: dict) -> ResNet:
+    """Copy a state dict in torchvision's ResNet layout (e.g. ImageNet weights) into ``net``, in place.
+
+    Everything but ``fc`` is copied; the stem's RGB filters are summed over colour and spread over
+    ``net``'s input channels, so a one-channel spectrogram sees the same response as a grey image.
+
+    Raises
+    ------
+    ConfigError
+        If the tensors do not fit ``net`` (another depth or width).
+    """
     state = {k: v for k, v in state.items() if not k.startswith("fc.")}
     stem = state["conv1.weight"]  # (64, 3, 7, 7)
     c_in = net.conv1.in_channels
     state["conv1.weight"] = stem.sum(dim=1, keepdim=True).repeat(1, c_in, 1, 1) / c_in
-    missing, unexpected = net.load_state_dict(state, strict=False)
+    try:
+        missing, unexpected = net.load_state_dict(state, strict=False)
+    except RuntimeError as exc:  # a tensor of another shape
+        raise ConfigError(f"the ResNet weights do not fit this network: {str(exc).splitlines()[-1].strip()}") from None
     if unexpected or set(missing) - {"fc.weight", "fc.bias"}:
-        raise ConfigError(f"ImageNet weights do not fit: missing {missing}, unexpected {unexpected}")
+        raise ConfigError(f"the ResNet weights do not fit: missing {missing}, unexpected {unexpected}")
     return net
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from scipy.special import softmax
 
 from genrekit.errors import ConfigError
 from genrekit.models.classic import CLASSIC_MODELS, ClassicModel, Exported, register_classic
@@ -79,10 +80,7 @@ def _restore(exported: Exported):
         X = np.asarray(X, dtype=np.float64)
         if normalise:
             X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
-        z = (X @ weights) / temperature
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        return softmax((X @ weights) / temperature, axis=1)
 
     return proba
 
@@ -147,7 +145,7 @@ def default_run(*, genres: tuple[str, ...] | None = None, fetch: bool = True) ->
     from genrekit.config import ExperimentConfig
     from genrekit.data.gtzan import GTZAN_GENRES
     from genrekit.features import kinds
-    from genrekit.models.classic import ClassicPredictor
+    from genrekit.models.classic import FittedClassic
     from genrekit.pretrained.weights import fetch_musicnn, have_weights
     from genrekit.runs import RUN_FILE, RunInfo, write_run_record
 
@@ -166,9 +164,9 @@ def default_run(*, genres: tuple[str, ...] | None = None, fetch: bool = True) ->
         setattr(config.features, key, value)
     columns = kinds.feature_names(config.features)
     rule = LinearRule(weight_matrix(list(genres), columns), temperature=TEMPERATURE)
-    predictor = ClassicPredictor(model=NAME, labels=list(genres), feature_columns=columns,
-                                 class_ids=list(range(len(genres))), exported=_export(rule, {}, None, None),
-                                 params={"temperature": TEMPERATURE})
+    predictor = FittedClassic(model=NAME, labels=list(genres), feature_columns=columns,
+                              class_ids=list(range(len(genres))), exported=_export(rule, {}, None, None),
+                              params={"temperature": TEMPERATURE})
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=folder.parent))
     predictor.save(tmp)
