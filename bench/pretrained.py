@@ -69,7 +69,7 @@ TARGET_MS = 500.0
 #: 10 s instead of 0.3 s (OpenMP threads spinning on each other), and the run should still end.
 BUDGET_S = 8.0
 MODEL_SETS = (("MSD_musicnn",), ("MTT_musicnn",), ("MSD_musicnn", "MTT_musicnn"))
-#: Frozen encoders of the --encoders rows (``genrekit.models.hf_hub.ARCHITECTURES``), at published size.
+#: Frozen encoders of the --encoders rows (``genrekit.hub.ARCHITECTURES``), at published size.
 ENCODERS = ("distilhubert", "wav2vec2-base", "whisper-small")
 REAL_AUDIO = Path(__file__).resolve().parents[2] / "shared" / "real_audio"
 # full-band music, 30 s or longer, in order of preference
@@ -438,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
                            "gpu_clips": args.gpu_clips, "gpu_batch": args.gpu_batch} for m in MODEL_SETS]
             specs.append({**common, "kind": "features", "device": "cpu", "threads": 1})
         if encoders:
-            from genrekit.models.hf_hub import make_random_pretrained
+            from genrekit.hub import make_random_pretrained
 
             for arch in ENCODERS:
                 print(f"writing a random {arch} checkpoint at published size ...", file=sys.stderr, flush=True)

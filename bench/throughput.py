@@ -7,7 +7,7 @@
 One row per (model, device): clips per second for inference (forward only, eval mode) and for
 training (forward, backward and an AdamW step, train mode, feature encoder frozen as in the
 configs), parameter counts and peak memory. Nothing is downloaded: the transformers are built from
-the published architectures (:func:`genrekit.models.hf_hub.pretrained_config`) with random weights,
+the published architectures (:func:`genrekit.hub.pretrained_config`) with random weights,
 which cost exactly what pretrained ones cost. On CUDA the step runs under bf16 autocast (fp16 where
 bf16 is missing), as the training loop does.
 
@@ -39,12 +39,12 @@ def build(family: str):
         return build_wavenet(num_classes=10), WAVENET_SR, None
     from transformers import AutoModelForAudioClassification
 
+    from genrekit.hub import pretrained_config
     from genrekit.models.hf import (
         HFAudioClassifier,
         configure_training,
         fixed_window_seconds,
     )
-    from genrekit.models.hf_hub import pretrained_config
 
     config, extractor = pretrained_config(family)
     config.num_labels = 10

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fixtures import tone, write_truncated
 from genrekit.album import (
     LOGIT_KEYS,
     PROBABILITY_KEYS,
@@ -22,7 +23,6 @@ from genrekit.album import (
 )
 from genrekit.data.album_synth import MANIFEST_COLUMNS, make_synthetic_album
 from genrekit.errors import AudioError, ConfigError, DatasetError
-from fixtures import tone, write_truncated
 from test_inference import GENRES, Fixed, synthetic_copy, tiny_runs
 
 N_TRACKS = 6
@@ -245,7 +245,6 @@ def test_summary_names_the_tracks(report, album):
 
 def test_cli_album_writes_a_fresh_folder_each_run(runs, album, report, tmp_path, capsys):
     from genrekit.cli import main
-
     from genrekit.data.audio import load_audio, write_audio
 
     small = tmp_path / "small"
@@ -302,8 +301,8 @@ def test_analyse_album_rejects_bad_input(runs, album, tmp_path):
 
 def test_evaluate_ensemble_writes_a_run_the_results_table_lists(runs, tmp_path, capsys):
     from genrekit.cli import main
-    from genrekit.rescore import rescore_run
     from genrekit.inference import Ensemble, load_predictor
+    from genrekit.rescore import rescore_run
     from genrekit.results import collect_results
     from genrekit.runs import read_run
 

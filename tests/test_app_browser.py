@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_app import EXAMPLES, shared_app_url, tiny_app_run
 
 from genrekit.data.audio import load_audio
 from genrekit.inference import load_predictor
+from test_app import EXAMPLES, shared_app_url, tiny_app_run
 
 pytestmark = pytest.mark.browser
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from test_app import EXAMPLES, expected_answers, shared_app_url, tiny_app_run
 
 from genrekit.data.audio import write_audio
+from test_app import EXAMPLES, expected_answers, shared_app_url, tiny_app_run
 
 gradio_client = pytest.importorskip("gradio_client")
 

@@ -14,8 +14,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures import CORRUPT_BYTES, make_gtzan_tree, tone
 
+from fixtures import CORRUPT_BYTES, make_gtzan_tree, tone
 from genrekit.cli import main
 from genrekit.errors import ConfigError
 
@@ -156,8 +156,8 @@ def test_scoring_on_the_training_data_itself_is_flagged(run, tmp_path):
 
 def test_the_folder_loads_as_the_evaluated_model_and_rescores_itself(run, other, tmp_path):
     from genrekit.cross_dataset import CrossDatasetRun, evaluate_cross_dataset
-    from genrekit.rescore import rescore_run
     from genrekit.inference import load_predictor
+    from genrekit.rescore import rescore_run
 
     folder = evaluate_cross_dataset(run, f"folder:{other}", runs_root=tmp_path, progress=False)
     loaded = load_predictor(folder)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from fixtures import (
     CORRUPT_BYTES,
     FMA_FIXTURE_TRACKS,
@@ -19,16 +20,16 @@ from fixtures import (
     write_sturm_index,
     write_truncated,
 )
-
 from genrekit.cli import main
 from genrekit.config import DataConfig, FeatureConfig
 from genrekit.data.audio import write_audio
-from genrekit.data.datasets import describe, detect_layout, load_dataset
+from genrekit.data.datasets import detect_layout, load_dataset
 from genrekit.data.fma import fma_audio_path, load_fma, read_genres_csv, read_tracks_csv
 from genrekit.data.folder import load_folder
 from genrekit.data.gtzan import find_gtzan_genres_dir, load_gtzan, read_sturm_index
 from genrekit.data.index import INDEX_COLUMNS
 from genrekit.errors import ConfigError, DatasetError
+from genrekit.features.inspection import describe
 
 
 @pytest.fixture(scope="module")

@@ -26,11 +26,11 @@ from genrekit.config import DataConfig, ExperimentConfig, FeatureConfig, ModelCo
 from genrekit.data.datasets import load_dataset  # noqa: E402
 from genrekit.data.index import TrackIndex  # noqa: E402
 from genrekit.errors import ConfigError  # noqa: E402
-from genrekit.rescore import rescore_run  # noqa: E402
 from genrekit.features.distributed import current_client, dask_client, parse_address  # noqa: E402
 from genrekit.features.extract import ID_COLUMNS, extract_dataset  # noqa: E402
 from genrekit.features.handcrafted import REFERENCE_RTOL  # noqa: E402
 from genrekit.models import registry  # noqa: E402
+from genrekit.rescore import rescore_run  # noqa: E402
 from genrekit.runs import read_run  # noqa: E402
 
 SCHEDULER = "local:2"

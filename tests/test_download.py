@@ -18,8 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from fixtures import fma_fixture_expected, make_fma_tree, make_gtzan_tree
 
+from fixtures import fma_fixture_expected, make_fma_tree, make_gtzan_tree
 from genrekit import paths
 from genrekit.cli import main
 from genrekit.data import download

@@ -16,9 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fixtures import write_damaged_mp3
-
 import genrekit.features.extract as extract
+from fixtures import write_damaged_mp3
 from genrekit.cli import main
 from genrekit.config import DataConfig, FeatureConfig
 from genrekit.data.audio import write_audio

@@ -15,16 +15,15 @@ import pytest
 import torch
 
 from fixtures import chunk_proba
-
 from genrekit.config import load_config
 from genrekit.errors import ConfigError
-from genrekit.inference import load_predictor
-from genrekit.models.hf import HF_MODEL_DIR, build_hf, load_hf_run, window_for
-from genrekit.models.hf_hub import (
+from genrekit.hub import (
     KNOWN_CHECKPOINTS,
     make_tiny_pretrained,
     resolve_checkpoint,
 )
+from genrekit.inference import load_predictor
+from genrekit.models.hf import HF_MODEL_DIR, build_hf, load_hf_run, window_for
 
 ARCHS = ["distilhubert", "wav2vec2", "whisper"]
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -159,8 +158,8 @@ def test_windows_follow_the_model_input_length(tiny_checkpoints):
 def test_fine_tune_save_load_and_pipeline(arch, tiny_checkpoints, tiny_synth, tmp_path):
     """Fine-tune through genrekit.train.train exactly as a hub checkpoint would be; the loss falls,
     the saved folder reproduces the run's scores, and pipeline() returns genre labels."""
-    from genrekit.rescore import rescore_run
     from genrekit.models.registry import get_family
+    from genrekit.rescore import rescore_run
     from genrekit.train import train
 
     params = "{freeze_feature_encoder=false}" if arch == "whisper" else "{freeze_feature_encoder=false, window_seconds=2.0}"

@@ -8,7 +8,7 @@ import pytest
 from genrekit.config import FeatureConfig, load_config
 from genrekit.errors import AudioError, ConfigError
 from genrekit.features import kinds
-from genrekit.models.hf_hub import make_random_pretrained
+from genrekit.hub import make_random_pretrained
 from genrekit.pretrained import hf_encoder
 
 SR = 16_000

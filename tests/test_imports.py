@@ -184,6 +184,65 @@ def test_no_cycles_through_function_level_imports():
     assert not found, "cycles through function-level imports:\n" + "\n".join(" -> ".join(c) for c in found)
 
 
+#: The package's layers, lowest first (the README's repository map lists them in this order). A
+#: module belongs to the layer of its longest matching prefix; "genrekit" alone (the foundation)
+#: catches a new module until it is placed.
+LAYERS: list[tuple[str, ...]] = [
+    ("genrekit", "genrekit.paths", "genrekit.config", "genrekit.errors", "genrekit.runs", "genrekit.hub",
+     "genrekit.devices", "genrekit.distributed", "genrekit.plots"),
+    ("genrekit.data",),
+    ("genrekit.features", "genrekit.pretrained"),
+    ("genrekit.prepare", "genrekit.evaluate", "genrekit.trainer"),
+    ("genrekit.models.registry", "genrekit.checkpoint", "genrekit.network_runs"),
+    ("genrekit.models",),
+    ("genrekit.train", "genrekit.rescore", "genrekit.results", "genrekit.label_noise"),
+    ("genrekit.inference",),
+    ("genrekit.ensemble", "genrekit.cross_dataset"),
+    ("genrekit.album", "genrekit.album_plots", "genrekit.app", "genrekit.space_bundle", "genrekit.pipeline",
+     "genrekit.cli", "genrekit.__main__"),
+]
+
+
+def layer_of(module: str) -> int:
+    matches = [(len(prefix), i) for i, group in enumerate(LAYERS) for prefix in group
+               if module == prefix or module.startswith(prefix + ".")]
+    return max(matches)[1]
+
+
+def test_layers_import_downwards_only():
+    """data -> features -> models -> training / evaluation -> inference -> album / app / cli: no
+    module imports a higher layer, not even inside a function. (The registry finds a family's
+    module by name when a model is looked up; that is registration, not an import.)"""
+    graph = import_graph(deferred=True)
+    upward = sorted(f"{a} (layer {layer_of(a)}) -> {b} (layer {layer_of(b)})"
+                    for a, deps in graph.items() for b in deps if layer_of(b) > layer_of(a))
+    assert not upward, "imports of a higher layer:\n" + "\n".join(upward)
+
+
+def test_function_level_imports_say_why():
+    """Outside the command line (whose modules import their work inside each command, so
+    ``genrekit --help`` stays fast), a genrekit import inside a function carries its reason: a
+    comment on the line or directly above its block (e.g. ``# imports torch only when needed``)."""
+    unexplained = []
+    for name, (path, _) in _modules().items():
+        if name == "genrekit.cli" or name.startswith("genrekit.cli."):
+            continue
+        lines = path.read_text().splitlines()
+        tree = ast.parse("\n".join(lines))
+        top = {id(node) for node in tree.body}
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom) or id(node) in top:
+                continue
+            if not (node.level or (node.module or "").startswith("genrekit")):
+                continue
+            first = node.lineno - 1
+            while first > 0 and lines[first - 1].strip().startswith(("from ", "import ")):
+                first -= 1
+            if "#" not in lines[node.lineno - 1] and not lines[first - 1].strip().startswith("#"):
+                unexplained.append(f"{name}:{node.lineno}: {lines[node.lineno - 1].strip()}")
+    assert not unexplained, "function-level imports without a reason:\n" + "\n".join(unexplained)
+
+
 def test_known_cycles_still_exist():
     """An exception that no longer matches a cycle is stale and must go."""
     found = [set(cycle) for cycle in cycles(import_graph())]

@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 
 from fixtures import own_track_proba, write_truncated
-
 from genrekit.data.audio import collect_audio_warnings
 from genrekit.errors import AudioError, AudioWarning, ConfigError
 from genrekit.inference import Ensemble, Predictor, load_predictor, timeline_spans

@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from fixtures import make_fma_tree, make_gtzan_tree
 
+from fixtures import make_fma_tree, make_gtzan_tree
 from genrekit.data.datasets import load_dataset
 from genrekit.data.gtzan import GTZAN_GENRES
 from genrekit.errors import ConfigError, DatasetError

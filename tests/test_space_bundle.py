@@ -14,20 +14,20 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 from packaging.requirements import Requirement
-from test_app import APP, EXAMPLES_DIR, expected_answers, tiny_app_run
 
 from genrekit import app as core
 from genrekit.cli import main as cli_main
-from genrekit.ensemble import ENSEMBLE_FILE
 from genrekit.ensemble import DESCRIPTOR_KIND as ENSEMBLE_KIND
-from genrekit.runs import descriptor_format
+from genrekit.ensemble import ENSEMBLE_FILE
 from genrekit.errors import ConfigError, RunError
+from genrekit.runs import descriptor_format
 from genrekit.space_bundle import CPU_VARIANTS, TORCH_INDEX, build_space, space_requirements
+from test_app import APP, EXAMPLES_DIR, expected_answers, tiny_app_run
 
 ROOT = APP.parents[1]
 #: An example clip the tiny test model gets right (it calls some others wrong: 8 clips per genre).

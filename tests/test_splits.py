@@ -324,7 +324,6 @@ def _prepared(source: str, split: str, **data):
 
 def test_folder_source_without_artists_records_a_random_split(tmp_path):
     from fixtures import tone
-
     from genrekit.data.audio import write_audio
 
     for g, genre in enumerate(("jazz", "rock", "pop")):
@@ -339,7 +338,6 @@ def test_folder_source_without_artists_records_a_random_split(tmp_path):
 def test_main_job_on_a_folder_without_artists_reports_a_random_split(tmp_path):
     """`genrekit run --data folder:DIR --split artist`: table, log and report say 'random', warned once."""
     from fixtures import tone
-
     from genrekit.data.audio import write_audio
     from genrekit.data.splits import SplitWarning
     from genrekit.pipeline import run_main_job

@@ -16,7 +16,6 @@ import torch
 from safetensors.torch import load_file
 
 from fixtures import chunk_proba
-
 from genrekit.config import TrainConfig, load_config
 from genrekit.errors import ConfigError
 from genrekit.inference import load_predictor

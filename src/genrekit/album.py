@@ -61,8 +61,10 @@ import numpy as np
 import pandas as pd
 
 from genrekit import paths
-from genrekit.data.audio import audio_info, collect_audio_warnings, is_audio_file, quiet_decoder
-from genrekit.errors import AudioError, DatasetError, GenrekitError
+from genrekit.album_plots import plot_album
+from genrekit.data.audio import AUDIO_EXTENSIONS, audio_info, collect_audio_warnings, is_audio_file, quiet_decoder
+from genrekit.errors import AudioError, ConfigError, DatasetError, GenrekitError
+from genrekit.inference import MIN_NEW_FRACTION, Ensemble, load_predictor, synthetic_note
 from genrekit.runs import unique_dir
 
 TRACKS_FILE = "tracks.csv"
@@ -235,10 +237,6 @@ def analyse_album(
     """
     from tqdm.auto import tqdm
 
-    from genrekit.album_plots import plot_album
-    from genrekit.errors import ConfigError
-    from genrekit.inference import Ensemble, load_predictor, synthetic_note
-
     started = time.perf_counter()
     folder = Path(folder)
     files = list_audio_files(folder, recursive=recursive)
@@ -401,8 +399,6 @@ def _titles(rows: pd.DataFrame) -> str:
 
 
 def _suffixes() -> list[str]:
-    from genrekit.data.audio import AUDIO_EXTENSIONS
-
     return list(AUDIO_EXTENSIONS)
 
 
@@ -413,8 +409,6 @@ def _fresh_folder(root: Path, name: str) -> Path:
 
 
 def _readme(folder: Path, ensemble, settings: dict, summary: str, n_files: int, problems: pd.DataFrame) -> str:
-    from genrekit.inference import MIN_NEW_FRACTION
-
     lines = [
         f"# Album analysis: {folder.name}",
         "",

@@ -58,9 +58,12 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from genrekit import paths
 from genrekit.config import DataConfig, from_dict
+from genrekit.data.datasets import load_dataset
+from genrekit.data.splits import assign_splits
 from genrekit.errors import ConfigError, RunError
-from genrekit.evaluate import classification_metrics, predict_tracks, write_run
+from genrekit.evaluate import classification_metrics, is_leaky, predict_tracks, write_run
 from genrekit.inference import Ensemble, Predictor, load_predictor
 from genrekit.models.registry import Family, register_family
 from genrekit.runs import RunInfo, new_run_dir, read_run
@@ -141,10 +144,6 @@ def load_evaluation_data(
     DatasetError
         If the data cannot be loaded.
     """
-    from genrekit.data.datasets import load_dataset
-    from genrekit.data.splits import assign_splits
-    from genrekit.evaluate import is_leaky
-
     if split not in SCORED_PARTS:
         raise ConfigError(f"split must be one of {', '.join(SCORED_PARTS)}, got {split!r}")
     data = copy.deepcopy(data) if data is not None else DataConfig()
@@ -405,8 +404,6 @@ def evaluate_cross_dataset(
     RunError
         A folder that is not a complete run.
     """
-    from genrekit import paths
-
     predictor = load_predictor(run_dir)
     if isinstance(predictor, CrossDatasetRun):
         predictor = predictor.inner
@@ -538,8 +535,6 @@ class CrossDatasetRun(Predictor):
 
     def rescore(self, *, split: str = "test", progress: bool = True) -> dict:
         """Score the evaluated run again on the recorded evaluation data, part and genre map."""
-        from genrekit.runs import read_run
-
         extra = read_run(self.run_dir).info.extra or {}
         scored = extra.get("scored_split", "?")
         if split != "test":

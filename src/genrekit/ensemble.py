@@ -33,9 +33,10 @@ import pandas as pd
 
 from genrekit.config import ModelConfig
 from genrekit.errors import ConfigError, RunError
-from genrekit.evaluate import SCORED_SPLITS, split_label, write_run
+from genrekit.evaluate import SCORED_SPLITS, classification_metrics, is_leaky, predict_tracks, split_label, write_run
 from genrekit.inference import Ensemble, Predictor, load_predictor
 from genrekit.models.registry import Family, register_family
+from genrekit.prepare import prepare_index
 from genrekit.runs import RunInfo, new_run_dir, read_descriptor, read_run, write_descriptor
 
 ENSEMBLE_FILE = "ensemble.json"
@@ -53,8 +54,6 @@ class SavedEnsemble(Ensemble):
 
     def rescore(self, *, split: str = "test", progress: bool = True) -> dict:
         """Score again on the members' shared tracks of ``split`` (what ``genrekit evaluate`` calls)."""
-        from genrekit.runs import read_run
-
         records = [read_run(m.run_dir) for m in self.members]
         tracks, split_kind = shared_tracks(records, split=split, progress=progress)
         scores, _, _, _ = _score(self, tracks, progress=progress)
@@ -71,8 +70,6 @@ def run_tracks(record, *, progress: bool = True) -> pd.DataFrame:
     if recorded.is_file():
         tracks = pd.read_csv(recorded, dtype={"track_id": str})
     else:
-        from genrekit.prepare import prepare_index
-
         tracks = prepare_index(record.config, progress=progress).tracks
     missing = {"track_id", "path", "genre", "split"} - set(tracks.columns)
     if missing:
@@ -89,8 +86,6 @@ def shared_tracks(records, *, split: str = "test", progress: bool = True) -> tup
         If the runs differ in dataset or split kind, use the leaky chunk protocol, disagree on a
         track's genre, or share no track of ``split``.
     """
-    from genrekit.evaluate import is_leaky
-
     datasets = {r.info.dataset for r in records}
     kinds = {(r.metrics.get("split_kind") or r.info.split_kind) for r in records}
     names = ", ".join(Path(r.path).name for r in records)
@@ -122,8 +117,6 @@ def shared_tracks(records, *, split: str = "test", progress: bool = True) -> tup
 
 def _score(ensemble: Ensemble, tracks: pd.DataFrame, *, progress: bool):
     """Each member predicts each track as its run did; returns (scores, member scores, predictions, problems)."""
-    from genrekit.evaluate import classification_metrics, predict_tracks
-
     kept, found, problems = predict_tracks(ensemble.member_tracks, tracks, desc="ensemble", progress=progress)
     if kept.empty:
         raise ConfigError("no shared track could be read: " + "; ".join(p["reason"] for p in problems[:3]))

@@ -31,7 +31,7 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from genrekit.data.splits import LEAKY_SPLIT
-from genrekit.errors import AudioError, DatasetError
+from genrekit.errors import AudioError, ConfigError, DatasetError
 from genrekit.runs import METRICS_FILE, RunInfo, write_json, write_run_record
 
 T = TypeVar("T")
@@ -127,8 +127,6 @@ def balanced_class_weights(y, num_classes: int, *, kind: str = "balanced") -> np
     -------
     weights : np.ndarray [shape=(num_classes,), dtype=float64]
     """
-    from genrekit.errors import ConfigError
-
     if kind not in CLASS_WEIGHTS:
         raise ConfigError(f"train.class_weight must be one of {', '.join(CLASS_WEIGHTS)} or unset, not {kind!r}")
     counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=num_classes).astype(np.float64)

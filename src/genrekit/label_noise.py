@@ -29,7 +29,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from genrekit.data.fma import read_genres_csv, read_tracks_csv
 from genrekit.data.index import TrackIndex
+from genrekit.data.splits import FILTERED_FILES
+from genrekit.data.synth import synthetic_crossovers
 from genrekit.errors import ConfigError, DatasetError
 
 #: Columns of :func:`find_suspects`, in order.
@@ -319,8 +322,6 @@ def known_label_issues(
     parents = Path(tracks["path"].iloc[0]).parents if len(tracks) else []
     root = parents[2] if len(parents) > 2 else None
     if root is not None and (root / SYNTHETIC_MANIFEST).is_file():
-        from genrekit.data.synth import synthetic_crossovers
-
         for track_id, other in synthetic_crossovers(root).items():
             if other and track_id in genre_of:
                 rows.append({"track_id": track_id, "genre": genre_of[track_id], "issue": CROSSOVER, "other_genre": other})
@@ -363,8 +364,6 @@ def fma_genre_spread(metadata_dir: str | Path) -> pd.DataFrame:
     DatasetError
         If a file is missing or not FMA's, or ``genres_all`` names a genre ``genres.csv`` lacks.
     """
-    from genrekit.data.fma import read_genres_csv, read_tracks_csv
-
     metadata_dir = Path(metadata_dir).expanduser()
     tracks = read_tracks_csv(metadata_dir / "tracks.csv")
     genres = read_genres_csv(metadata_dir / "genres.csv")
@@ -413,8 +412,6 @@ def gtzan_fault_filtered_out(split_dir: str | Path) -> pd.DataFrame:
     DatasetError
         If a list is missing or a line is not ``<genre>/<genre>.NNNNN.<ext>``.
     """
-    from genrekit.data.splits import FILTERED_FILES
-
     split_dir = Path(split_dir).expanduser()
     kept: set[str] = set()
     genres: set[str] = set()

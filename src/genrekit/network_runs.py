@@ -36,12 +36,12 @@ from genrekit.checkpoint import LoadedNetwork
 from genrekit.config import ExperimentConfig, load_config, to_toml
 from genrekit.data.audio import chunk_clip, load_audio
 from genrekit.data.index import Problem, TrackIndex
-from genrekit.prepare import prepare_index
 from genrekit.data.splits import LEAKY_SPLIT, assign_splits, check_no_leak, leaky_chunk_split
 from genrekit.errors import AudioError, ConfigError, DatasetError, RunError
 from genrekit.evaluate import check_training_split, split_label, track_metrics, write_run
 from genrekit.features.spectrogram import SpectrogramCache, SpectrogramFrontEnd
 from genrekit.models.registry import get_family, get_model
+from genrekit.prepare import prepare_index
 from genrekit.runs import RUN_FILE, RunInfo, new_run_dir, read_run
 from genrekit.trainer import (
     ChunkSet,

@@ -18,8 +18,10 @@ import pandas as pd
 
 from genrekit import paths
 from genrekit.config import ExperimentConfig, load_config
+from genrekit.data.splits import LEAKY_SPLIT, SplitWarning
 from genrekit.errors import ConfigError
-from genrekit.data.splits import LEAKY_SPLIT
+from genrekit.models import registry
+from genrekit.prepare import prepare_features
 
 #: Models trained when none are named.
 DEFAULT_MODELS = ("logreg", "xgboost")
@@ -175,10 +177,10 @@ def run_main_job(
     -------
     JobResult
     """
-    from genrekit.data.splits import SplitWarning
-    from genrekit.models import registry
+    # imports scikit-learn only when needed
     from genrekit.results import collect_results, to_markdown, write_results
-    from genrekit.prepare import prepare_features
+
+    # imports torch only when needed
     from genrekit.train import train
 
     say = echo or (lambda line: None)
@@ -269,6 +271,7 @@ def _names(value: Sequence[str] | str) -> list[str]:
 
 def _uses_feature_kinds(spec, base: ExperimentConfig) -> bool:
     """Whether a model is trained once per feature kind: feature models that do not fix their own."""
+    # imports scikit-learn only when needed
     from genrekit.models.classic import CLASSIC_MODELS
 
     if (base.model.input or spec.default_input) != "features" or "features" not in spec.inputs:

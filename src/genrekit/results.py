@@ -20,8 +20,10 @@ from pathlib import Path
 import pandas as pd
 
 from genrekit import paths
+from genrekit.data.datasets import SOURCE_PREFIXES
 from genrekit.errors import RunError
 from genrekit.evaluate import LEAKY_NOTE, is_leaky, split_label
+from genrekit.runs import find_runs, read_run
 
 #: Columns of :func:`collect_results`, in order.
 RESULT_COLUMNS = [
@@ -82,8 +84,6 @@ def collect_results(runs_root: str | Path | None = None) -> pd.DataFrame:
         kind and macro F1 (best first). Runs without test
         metrics are left out; unreadable folders are listed in ``table.attrs["skipped"]``.
     """
-    from genrekit.runs import find_runs, read_run
-
     root = Path(runs_root) if runs_root is not None else paths.runs_dir()
     rows, skipped = [], []
     for folder in find_runs(root):
@@ -166,8 +166,6 @@ def _own_label(record) -> str:
 
 def _trained_on(record, extra: dict) -> str:
     """The label of the run a cross-dataset folder scored (read back if it is still there)."""
-    from genrekit.runs import read_run
-
     path = extra.get("evaluated_path")
     try:
         return _own_label(read_run(path)) if path else extra.get("train_dataset", record.info.dataset)
@@ -184,8 +182,6 @@ def _recorded_tracks(info) -> int | None:
 
 def _source_name(name: str, source: str | None) -> str:
     """``'folder:NAME'`` for a ``folder:`` source (or a bare path whose layout was a plain folder)."""
-    from genrekit.data.datasets import SOURCE_PREFIXES
-
     source = str(source or "")
     prefix = source.partition(":")[0]
     bare_path = bool(source) and source != "synthetic" and prefix not in SOURCE_PREFIXES

@@ -31,7 +31,8 @@ from pathlib import Path
 import genrekit
 from genrekit.app.sources import SPACE_FILE, SPACE_FORMAT
 from genrekit.errors import ConfigError, RunError
-from genrekit.inference import HUB_PREFIX
+from genrekit.inference import HUB_PREFIX, load_predictor
+from genrekit.runs import read_run
 
 #: Where a Space installs torch from: CPU wheels, since the free hardware has no GPU and the CUDA
 #: wheels are about 2 GB larger.
@@ -247,8 +248,6 @@ def build_space(
 
 def _plan_runs(runs: Sequence[str | Path]) -> tuple[list[str], dict[str, Path]]:
     """What ``space.json`` lists (``models/<name>`` or ``hf:`` ids) and which folders to copy, by name."""
-    from genrekit.runs import read_run
-
     if isinstance(runs, (str, Path)):
         runs = [runs]
     served: list[str] = []
@@ -286,6 +285,7 @@ def _ensemble_members(run_dir: Path) -> list[Path]:
     They are copied beside the ensemble under ``models/``, where the loader looks when the
     recorded absolute path (on the build machine) does not exist.
     """
+    # imports scikit-learn only when needed
     from genrekit.ensemble import ENSEMBLE_FILE
 
     path = run_dir / ENSEMBLE_FILE
@@ -333,8 +333,6 @@ def _note_in_readme(readme: Path, served: list[str]) -> None:
 
 
 def _verify(bundle: Path, copies: dict[str, Path]) -> None:
-    from genrekit.inference import load_predictor
-
     for name, source in copies.items():
         try:
             load_predictor(bundle / MODELS_FOLDER / name)

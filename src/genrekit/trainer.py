@@ -47,6 +47,7 @@ from genrekit.config import TrainConfig
 from genrekit.devices import resolve_device
 from genrekit.errors import ConfigError, RunError
 from genrekit.evaluate import balanced_class_weights, track_metrics
+from genrekit.features.spectrogram import SpecAugment, SpectrogramFrontEnd
 
 BEST_WEIGHTS = "best.safetensors"
 LAST_WEIGHTS = "last.safetensors"
@@ -128,8 +129,6 @@ def seed_everything(seed: int) -> None:
 
 def set_spec_augment(model: nn.Module, enabled: bool) -> None:
     """Switch SpecAugment masking on or off in every spectrogram front-end inside ``model``."""
-    from genrekit.features.spectrogram import SpecAugment, SpectrogramFrontEnd
-
     for module in model.modules():
         if isinstance(module, SpectrogramFrontEnd):
             module.augment = SpecAugment() if enabled else None

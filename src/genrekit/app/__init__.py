@@ -60,7 +60,7 @@ from genrekit.app.sources import (
     no_model_message,
     train_default_model,
 )
-from genrekit.app.tags import TAG_COLUMNS, TAG_COUNT, TAG_SECONDS, TagPanel, Tagger, load_tagger
+from genrekit.app.tags import TAG_COLUMNS, TAG_COUNT, TAG_SECONDS, Tagger, TagPanel, load_tagger
 from genrekit.app.uploads import ENV_MAX_MB, ENV_MAX_MINUTES, MAX_MINUTES, MAX_UPLOAD_MB, Upload, UploadLimits, read_upload
 
 __all__ = [

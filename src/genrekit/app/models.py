@@ -18,6 +18,8 @@ from genrekit.app.tags import Tagger, load_tagger
 from genrekit.data.audio import DEFAULT_SR
 from genrekit.errors import RunError
 from genrekit.inference import HUB_PREFIX, hub_folder, load_predictor, synthetic_note
+from genrekit.pretrained.weights import have_weights
+from genrekit.runs import read_run
 
 #: What the app's synthetic-set note recommends instead (:func:`genrekit.inference.synthetic_note`).
 SYNTHETIC_ADVICE = ("for real music serve the zero-shot musicnn model (the app's default, with no --run) or a run "
@@ -62,8 +64,6 @@ class ModelCard:
     @classmethod
     def from_run(cls, run_dir: str | Path) -> ModelCard:
         """Read ``run.json`` and ``metrics.json`` of a run folder (raises :class:`RunError`)."""
-        from genrekit.runs import read_run
-
         record = read_run(run_dir)
         test = record.metrics.get("test") or {}
         kind = record.metrics.get("split_kind") or record.info.split_kind or "unknown"
@@ -201,8 +201,6 @@ def load_app_model(
     predictor = load_predictor(predictors)  # one model, or a soft-voting ensemble of several
     model = AppModel(predictor=predictor, cards=cards)
     if tags:
-        from genrekit.pretrained.weights import have_weights
-
         # a default that fell back to a trained run has just failed to fetch: do not wait on pip twice
         model.tagger, model.tag_note = load_tagger(fetch=not (defaulted and not have_weights()))
     return model

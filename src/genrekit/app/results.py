@@ -14,9 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from genrekit.album_plots import genre_colours
 from genrekit.app.tags import TagPanel
 from genrekit.app.uploads import clock
 from genrekit.errors import AudioError, GenrekitError
+
 
 @dataclass
 class AppResult:
@@ -94,8 +96,6 @@ def genre_colour_map(labels: Sequence[str]) -> dict[str, str]:
     the order they appear in each answer, so one genre changes colour from upload to upload.
     """
     from matplotlib.colors import to_hex
-
-    from genrekit.album_plots import genre_colours
 
     return {str(label): to_hex(colour) for label, colour in genre_colours([str(x) for x in labels]).items()}
 

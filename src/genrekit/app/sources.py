@@ -27,8 +27,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from genrekit import paths
+from genrekit.config import ExperimentConfig
 from genrekit.errors import ConfigError
 from genrekit.inference import HUB_PREFIX
+from genrekit.pretrained.weights import WeightsError, have_weights, missing_weights_message
+from genrekit.runs import METRICS_FILE, find_runs
 
 #: Environment variable naming the run folder(s) the app serves, comma-separated.
 ENV_RUNS = "GENREKIT_APP_RUNS"
@@ -79,8 +82,6 @@ def default_model_root() -> Path:
 
 def find_default_run(root: str | Path | None = None) -> Path | None:
     """The newest complete run folder under ``root`` (default :func:`default_model_root`), or None."""
-    from genrekit.runs import METRICS_FILE, find_runs
-
     runs = [p for p in find_runs(root or default_model_root()) if (p / METRICS_FILE).is_file()]
     # run folder names start with a timestamp, so the last in name order is the newest
     return max(runs, key=lambda p: p.name) if runs else None
@@ -200,8 +201,8 @@ def default_sources(*, fetch: bool = True) -> list[str]:
         Neither: its message names :data:`FETCH_COMMAND` and :data:`TRAIN_COMMAND`, its
         ``summary`` does so in one line.
     """
+    # imports scikit-learn only when needed
     from genrekit.models.zeroshot import default_run
-    from genrekit.pretrained.weights import WeightsError, have_weights, missing_weights_message
 
     try:
         if not fetch and not have_weights():
@@ -276,8 +277,6 @@ def default_model_config(
     runs_root : str or Path, optional
         Where the run folder goes (default :func:`default_model_root`).
     """
-    from genrekit.config import ExperimentConfig
-
     config = ExperimentConfig(name=DEFAULT_MODEL_FOLDER)
     config.runs_dir = str(runs_root or default_model_root())
     config.model.name = model
@@ -307,6 +306,7 @@ def train_default_model(
     The run lands under :func:`default_model_root` unless ``runs_root`` is given, where
     :func:`find_default_run` (and so the app) finds it.
     """
+    # imports torch only when needed
     from genrekit.train import train
 
     config = default_model_config(model=model, clips_per_genre=clips_per_genre, seconds=seconds,

@@ -13,7 +13,10 @@ import numpy as np
 
 from genrekit.app.sources import FETCH_COMMAND
 from genrekit.app.uploads import clock
+from genrekit.config import FeatureConfig
+from genrekit.data.audio import prepare_array
 from genrekit.errors import AudioError, ConfigError
+from genrekit.pretrained.weights import WeightsError, have_weights, missing_weights_message
 
 #: musicnn tags shown per model, and the seconds of each upload (its middle) they describe.
 TAG_COUNT = 5
@@ -93,9 +96,8 @@ class Tagger:
         genrekit.pretrained.weights.WeightsError
             If the weights are missing and cannot be fetched.
         """
-        from genrekit.config import FeatureConfig
+        # imports torch only when needed
         from genrekit.pretrained import musicnn_features
-        from genrekit.pretrained.weights import WeightsError, have_weights, missing_weights_message
 
         if not fetch and not have_weights():
             raise WeightsError(missing_weights_message())
@@ -119,7 +121,7 @@ class Tagger:
             With a note instead of tags when the middle is shorter than one musicnn patch
             (:data:`~genrekit.pretrained.musicnn.MIN_SECONDS`, 2.98 s).
         """
-        from genrekit.data.audio import prepare_array
+        # imports torch only when needed
         from genrekit.pretrained.musicnn import SAMPLE_RATE
         from genrekit.pretrained.tagging import tag_signal
 
@@ -142,8 +144,6 @@ def load_tagger(*, fetch: bool = True) -> tuple[Tagger | None, str | None]:
     The failure is also logged in one line, so the app serves its genres without tags rather than
     not at all.
     """
-    from genrekit.pretrained.weights import WeightsError
-
     try:
         return Tagger.load(fetch=fetch), None
     except WeightsError as exc:

@@ -139,8 +139,9 @@ def run_info(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from genrekit.config import load_config
-    from genrekit.data.datasets import describe, load_dataset
+    from genrekit.data.datasets import load_dataset
     from genrekit.data.splits import SPLIT_KINDS, assign_splits
+    from genrekit.features.inspection import describe
 
     cfg = load_config(args.config, args.overrides)
     given = {"split_dir": args.split_dir, "artist_index": args.artist_index, "seed": args.seed}
@@ -211,7 +212,7 @@ def format_fetch_list() -> str:
 
 
 def format_summary(summary: dict) -> str:
-    """The text ``genrekit data info`` prints for a :func:`~genrekit.data.datasets.describe` dict."""
+    """The text ``genrekit data info`` prints for a :func:`~genrekit.features.inspection.describe` dict."""
     from genrekit.data.splits import SPLIT_KINDS
 
     lines = [f"{summary['name']}: {summary['tracks']:,} tracks, {len(summary['genres'])} genres"]

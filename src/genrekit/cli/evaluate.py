@@ -144,8 +144,8 @@ def _run_ensemble(args: argparse.Namespace) -> int:
 
 def _run_cross_dataset(args: argparse.Namespace) -> int:
     from genrekit.cross_dataset import evaluate_cross_dataset, load_evaluation_data, read_genre_map
-    from genrekit.runs import resolve_run
     from genrekit.errors import GenrekitError
+    from genrekit.runs import resolve_run
 
     data = _evaluation_data_config(args.overrides)
     if args.genre_map:

@@ -101,11 +101,10 @@ def run_train(args: argparse.Namespace) -> int:
     if args.list_models:
         print(list_models())
         return 0
+    from genrekit import distributed
     from genrekit.evaluate import LEAKY_NOTE, is_leaky, split_label
     from genrekit.runs import read_run
     from genrekit.train import train
-
-    from genrekit import distributed
 
     try:
         if args.resume:

@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+
 from genrekit.data.audio import is_audio_file
 from genrekit.data.folder import check_readable, plural
 from genrekit.data.index import Problem, TrackIndex

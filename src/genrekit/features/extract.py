@@ -45,6 +45,7 @@ from genrekit.data.audio import collect_audio_warnings, load_audio, n_chunks
 from genrekit.data.index import SPLITS, Problem, TrackIndex
 from genrekit.errors import AudioError, ConfigError
 from genrekit.features import kinds
+from genrekit.features.distributed import dask_client, map_as_completed
 
 KEY_FILE = "key.json"
 PARTS_DIR = "parts"
@@ -376,8 +377,6 @@ def _run(todo: pd.DataFrame, *, data: DataConfig, features: FeatureConfig, worke
     """Yield :func:`_work` results as they finish: on a Dask cluster if ``scheduler``, else here."""
     tasks = [(t, p, int(s), int(m), data, features) for t, p, s, m in todo[["track_id", "path", "size", "mtime_ns"]].itertuples(index=False)]
     if scheduler:
-        from genrekit.features.distributed import dask_client, map_as_completed
-
         with dask_client(scheduler) as client:
             yield from map_as_completed(client, _work, tasks, on_lost=_lost)
         return

@@ -81,6 +81,7 @@ def min_seconds(cfg: FeatureConfig) -> float:
     """Shortest clip or chunk (s) this kind can describe."""
     if is_embedding(cfg):
         return backend(cfg).min_seconds(cfg)
+    # imports librosa, numba only when needed
     from genrekit.features.handcrafted import MIN_SECONDS
 
     return MIN_SECONDS
@@ -90,6 +91,7 @@ def version(cfg: FeatureConfig) -> str:
     """Changes whenever the values of this kind would (part of the cache key)."""
     if is_embedding(cfg):
         return backend(cfg).version(cfg)
+    # imports librosa, numba only when needed
     from genrekit.features.handcrafted import FEATURE_VERSION
 
     return FEATURE_VERSION
@@ -115,6 +117,7 @@ def feature_names(cfg: FeatureConfig) -> list[str]:
     """Column names of a row, in order."""
     check(cfg)
     if not is_embedding(cfg):
+        # imports librosa, numba only when needed
         from genrekit.features.handcrafted import feature_names as handcrafted_names
 
         return handcrafted_names(cfg)
@@ -123,6 +126,7 @@ def feature_names(cfg: FeatureConfig) -> list[str]:
 
 def check_chunking(cfg: FeatureConfig, chunk_seconds: float | None, hop_seconds: float | None) -> None:
     """Raise :class:`ConfigError` unless chunks are long enough for this kind and the hop is positive."""
+    # imports librosa, numba only when needed
     from genrekit.features.handcrafted import check_chunking as check_handcrafted
 
     check_handcrafted(chunk_seconds, hop_seconds)
@@ -136,6 +140,7 @@ def warm_up(cfg: FeatureConfig) -> None:
     if is_embedding(cfg):
         backend(cfg).warm_up(cfg)
     else:
+        # imports librosa, numba only when needed
         from genrekit.features.handcrafted import warm_up as warm_handcrafted
 
         warm_handcrafted()
@@ -167,6 +172,7 @@ def extract_chunked(y: np.ndarray, *, sr: int, cfg: FeatureConfig, chunk_seconds
     """
     check(cfg)
     if not is_embedding(cfg):
+        # imports librosa, numba only when needed
         from genrekit.features.handcrafted import extract_chunked as handcrafted_rows
 
         return handcrafted_rows(y, sr=sr, cfg=cfg, chunk_seconds=chunk_seconds, hop_seconds=hop_seconds)

@@ -12,6 +12,7 @@ from typing import Sequence
 
 from genrekit.config import ExperimentConfig
 from genrekit.errors import RunError
+from genrekit.hub import hub_errors
 from genrekit.inference.ensemble import Ensemble
 from genrekit.inference.families import FeaturePredictor, NetworkPredictor
 from genrekit.inference.predictor import Predictor
@@ -100,8 +101,6 @@ def _load_one(source: str | Path, runs_dir) -> Predictor:
 def hub_folder(model_id: str) -> Path:
     """The local copy of a run folder on the Hugging Face hub (downloaded on first use)."""
     import huggingface_hub  # optional ([hf] extra), and slow to import: only when a hub run is asked for
-
-    from genrekit.models.hf_hub import hub_errors
 
     with hub_errors(model_id):
         return Path(huggingface_hub.snapshot_download(model_id))

@@ -1,7 +1,7 @@
 """Fine-tuning pretrained audio transformers (DistilHuBERT, Wav2vec2, Whisper) through Hugging Face.
 
 The ``hf`` family loads a checkpoint named by ``model.checkpoint`` (hub name, short alias or local
-``save_pretrained`` folder, see :mod:`genrekit.models.hf_hub`) with ``AutoModelForAudioClassification``
+``save_pretrained`` folder, see :mod:`genrekit.hub`) with ``AutoModelForAudioClassification``
 (``WhisperForAudioClassification`` for Whisper encoders) and its ``AutoFeatureExtractor``, wraps
 both in :class:`HFAudioClassifier` (waveform in, logits out) and trains that with the common
 loop of :mod:`genrekit.trainer`. The result is a ``save_pretrained`` folder (model + feature
@@ -30,7 +30,7 @@ from genrekit.checkpoint import LoadedNetwork
 from genrekit.config import ExperimentConfig
 from genrekit.data.audio import chunk_clip, prepare_array
 from genrekit.errors import ConfigError, RunError
-from genrekit.models.hf_hub import hub_errors, resolve_checkpoint
+from genrekit.hub import hub_errors, resolve_checkpoint
 from genrekit.models.registry import Family, ModelSpec, get_model, register_family, register_model
 from genrekit.network_runs import NetworkSetup, train_network
 from genrekit.runs import read_descriptor, write_descriptor
@@ -160,7 +160,7 @@ def load_pretrained(checkpoint: str, *, labels: list[str] | None = None, hf_conf
     Parameters
     ----------
     checkpoint : str
-        Hub name, alias or local folder (see :func:`~genrekit.models.hf_hub.resolve_checkpoint`).
+        Hub name, alias or local folder (see :func:`~genrekit.hub.resolve_checkpoint`).
     labels : list of str, optional
         Class names for a new classification head (label2id/id2label go into the config). None
         keeps the checkpoint's head and labels (loading a fine-tuned model).

@@ -26,9 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from genrekit.features.distributed import LOCAL, current_client, dask_client
+from genrekit.features.distributed import LOCAL, current_client, dask_client, total_threads
 from genrekit.models.classic import CLASSIC_MODELS, load_classic, train_classic
 from genrekit.models.registry import Family, ModelSpec, register_family, register_model
+from genrekit.runs import RUN_FILE, write_json
 
 NAME = "xgboost-dask"
 FAMILY = "dask"
@@ -64,8 +65,6 @@ def scatter_rows(client, array: np.ndarray, *, parts: int | None = None):
         Blocks already in the workers' memory (scattered, not embedded in the task graph).
     """
     import dask.array as da
-
-    from genrekit.features.distributed import total_threads
 
     parts = max(1, min(parts or total_threads(client), len(array)))
     bounds = np.linspace(0, len(array), parts + 1).astype(int)
@@ -109,8 +108,6 @@ def train_xgboost_dask(config, *, progress: bool = True) -> Path:
         The run folder, laid out as :func:`genrekit.models.classic.train_classic` writes it
         (feature importances included); ``run.json`` also records the scheduler and the workers.
     """
-    from genrekit.runs import RUN_FILE, write_json
-
     config = copy.deepcopy(config)
     address = config.model.params.pop(SCHEDULER_PARAM, None) or config.features.scheduler or LOCAL
     with dask_client(address) as client:

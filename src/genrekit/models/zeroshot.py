@@ -29,9 +29,17 @@ from pathlib import Path
 import numpy as np
 from scipy.special import softmax
 
+from genrekit import paths
+from genrekit.config import ExperimentConfig
+from genrekit.data.gtzan import GTZAN_GENRES
 from genrekit.errors import ConfigError
-from genrekit.models.classic import CLASSIC_MODELS, ClassicModel, Exported, register_classic
+from genrekit.features import kinds
+from genrekit.models.classic import CLASSIC_MODELS, ClassicModel, Exported, FittedClassic, register_classic
+from genrekit.pretrained import weights as musicnn_weights
+from genrekit.pretrained.clap import PROMPTS
+from genrekit.pretrained.clap import load as load_clap
 from genrekit.pretrained.genre_map import MAPPING_VERSION, TEMPERATURE, weight_matrix
+from genrekit.runs import RUN_FILE, RunInfo, write_run_record
 
 NAME = "musicnn-zeroshot"
 CLAP_NAME = "clap-zeroshot"
@@ -53,9 +61,7 @@ def _build_tags(*, num_classes: int, params: dict, seed: int = 0, labels=None, f
 
 
 def _build_clap(*, num_classes: int, params: dict, seed: int = 0, labels=None, feature_columns=None, features=None):
-    from genrekit.pretrained.clap import PROMPTS, load
-
-    clap = load(features)
+    clap = load_clap(features)
     prompts = tuple(params.get("prompts") or PROMPTS)
     if not all("{genre}" in p for p in prompts):
         raise ConfigError("every model.params.prompts template needs a '{genre}' placeholder")
@@ -141,16 +147,8 @@ def default_run(*, genres: tuple[str, ...] | None = None, fetch: bool = True) ->
     import shutil
     import tempfile
 
-    from genrekit import paths
-    from genrekit.config import ExperimentConfig
-    from genrekit.data.gtzan import GTZAN_GENRES
-    from genrekit.features import kinds
-    from genrekit.models.classic import FittedClassic
-    from genrekit.pretrained.weights import fetch_musicnn, have_weights
-    from genrekit.runs import RUN_FILE, RunInfo, write_run_record
-
-    if fetch and not have_weights():
-        fetch_musicnn()
+    if fetch and not musicnn_weights.have_weights():
+        musicnn_weights.fetch_musicnn()  # through the module, so tests can stand in for pip
     genres = tuple(genres or GTZAN_GENRES)
     name = f"{NAME}-v{MAPPING_VERSION}-{'gtzan' if genres == tuple(GTZAN_GENRES) else '-'.join(genres)[:40]}"
     folder = paths.pretrained_dir() / "runs" / name

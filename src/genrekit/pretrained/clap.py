@@ -25,7 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from genrekit.config import FeatureConfig
+from genrekit.data.gtzan import GTZAN_GENRES
 from genrekit.errors import ConfigError
+from genrekit.hub import hub_errors
 
 #: Short names accepted for ``features.checkpoint`` / ``model.checkpoint``.
 KNOWN_CHECKPOINTS = {
@@ -90,7 +92,7 @@ class Clap:
     def __init__(self, checkpoint: str | None = None, *, device: str = "auto", batch_size: int = 8):
         from transformers import ClapModel, ClapProcessor
 
-        from genrekit.models.hf_hub import hub_errors
+        # imports torch only when needed
         from genrekit.devices import resolve_device
 
         if batch_size < 1:
@@ -214,8 +216,6 @@ def _projection_dim(checkpoint: str) -> int:
             return model.dim
     from transformers import ClapConfig
 
-    from genrekit.models.hf_hub import hub_errors
-
     with hub_errors(checkpoint, what="CLAP config"):
         return int(ClapConfig.from_pretrained(checkpoint).projection_dim)
 
@@ -246,8 +246,6 @@ def make_random_clap(out_dir: str | Path, *, tiny: bool = True, seed: int = 0) -
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import ClapConfig, ClapFeatureExtractor, ClapModel, ClapProcessor, RobertaTokenizerFast
-
-    from genrekit.data.gtzan import GTZAN_GENRES
 
     specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
     bpe = Tokenizer(models.BPE(unk_token="<unk>"))

@@ -149,6 +149,7 @@ def weight_matrix(genres: list[str], feature_columns: list[str]) -> np.ndarray:
     ConfigError
         If a genre has no mapping, or a tag the mapping needs is not a column.
     """
+    # imports torch only when needed
     from genrekit.pretrained.musicnn_features import tag_column
 
     unknown = [g for g in genres if not supported(g)]

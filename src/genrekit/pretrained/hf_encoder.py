@@ -3,7 +3,7 @@
 The checkpoints genrekit fine-tunes in the ``hf`` family (:mod:`genrekit.models.hf`), used
 frozen: DistilHuBERT (Chang et al., ICASSP 2022), wav2vec 2.0 (Baevski et al., NeurIPS 2020) and
 Whisper's encoder (Radford et al., ICML 2023; the decoder is never run). ``features.checkpoint``
-takes anything :func:`~genrekit.models.hf_hub.resolve_checkpoint` does: a short name
+takes anything :func:`~genrekit.hub.resolve_checkpoint` does: a short name
 (``distilhubert``, ``wav2vec2-base``, ``whisper-small``), a hub name, a local ``save_pretrained``
 folder, or ``tiny-random:ARCH``. A row is a pooled embedding of ``hidden_size`` values:
 
@@ -39,6 +39,7 @@ import numpy as np
 
 from genrekit.config import FeatureConfig
 from genrekit.errors import AudioError, ConfigError
+from genrekit.hub import KNOWN_CHECKPOINTS, TINY_RANDOM_PREFIX, hub_errors, resolve_checkpoint
 
 #: Window length (s) for encoders without a fixed input length (wav2vec 2.0, HuBERT).
 WINDOW_SECONDS = 20.0
@@ -57,8 +58,6 @@ def resolve(checkpoint: str | None) -> str:
     ConfigError
         If none is given, or a local folder is missing or incomplete.
     """
-    from genrekit.models.hf_hub import KNOWN_CHECKPOINTS, TINY_RANDOM_PREFIX, resolve_checkpoint
-
     if checkpoint is None or not str(checkpoint).strip():
         raise ConfigError(
             "features.kind 'hf-encoder' needs features.checkpoint: a short name "
@@ -87,8 +86,6 @@ def spec(checkpoint: str) -> EncoderSpec:
     """The :class:`EncoderSpec` of a resolved checkpoint (config and feature extractor only)."""
     if checkpoint not in _SPECS:
         from transformers import AutoConfig, AutoFeatureExtractor, Wav2Vec2FeatureExtractor
-
-        from genrekit.models.hf_hub import hub_errors
 
         with hub_errors(checkpoint, what="config", setting=_SETTING):
             config = AutoConfig.from_pretrained(checkpoint)
@@ -126,7 +123,7 @@ class FrozenEncoder:
         from transformers import AutoFeatureExtractor, AutoModel
         from transformers.utils import logging as hf_logging
 
-        from genrekit.models.hf_hub import hub_errors
+        # imports torch only when needed
         from genrekit.devices import resolve_device
 
         self.spec = spec(checkpoint)

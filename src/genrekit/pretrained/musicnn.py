@@ -32,6 +32,7 @@ from torch.nn import functional as F
 
 from genrekit.devices import resolve_device
 from genrekit.errors import AudioError, ConfigError
+from genrekit.pretrained.weights import load_weights
 
 SAMPLE_RATE = 16_000
 N_FFT = 512
@@ -287,8 +288,6 @@ def load_musicnn(model: str, *, fetch: bool = False) -> Musicnn:
     genrekit.pretrained.weights.WeightsError
         If the weights are not cached (with ``fetch=False``) or cannot be fetched.
     """
-    from genrekit.pretrained.weights import load_weights
-
     if model not in MODELS:
         raise ConfigError(f"unknown musicnn model {model!r}; available: {', '.join(MODELS)}")
     return Musicnn(len(TAGS[model])).load_tf(load_weights(model, fetch=fetch)).eval()

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from genrekit.data.audio import load_audio
 from genrekit.errors import ConfigError
 from genrekit.pretrained.musicnn import PATCH_SECONDS, SAMPLE_RATE, TAGS, MusicnnExtractor
 
@@ -103,7 +104,5 @@ def tag_file(extractor: MusicnnExtractor, path: str | Path, *, window_seconds: f
     AudioError
         Naming the file: unreadable, silent, or shorter than one patch.
     """
-    from genrekit.data.audio import load_audio
-
     y = load_audio(path, sr=SAMPLE_RATE)
     return tag_signal(extractor, y, name=str(path), window_seconds=window_seconds)

@@ -37,7 +37,6 @@ from sklearn.svm import SVC
 from genrekit.errors import ConfigError
 from genrekit.models.classic.specs import ClassicModel, Exported
 
-
 # --------------------------------------------------------------------------- shared pieces
 
 
