@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = build_demo(model, limits=limits, problem=problem, picker=picker)
     demo.queue(default_concurrency_limit=args.concurrency, max_size=QUEUE_SIZE)
     demo.launch(server_name=args.host, server_port=args.port, max_file_size=limits.max_bytes,
-                allowed_paths=[str(EXAMPLES_DIR)], show_error=True)
+                allowed_paths=[str(EXAMPLES_DIR)], show_error=True, css=core.PAGE_CSS)
     return 0
 
 

@@ -1,4 +1,9 @@
-"""Shared fixtures: a tiny synthetic genre set generated once per test session."""
+"""Shared fixtures: tiny synthetic genre sets, tiny trained runs and the app's test server, each made
+once per test session (once per xdist worker), and the per-module torch thread setting.
+
+Plain helpers (signals, dataset trees, the training and serving code behind these fixtures) are in
+``fixtures.py``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,14 @@ import os
 from pathlib import Path
 
 import pytest
+
+# The default suite runs two xdist workers on two cores. With each worker's torch, BLAS and
+# OpenMP using every core, their spinning threads fight (a musicnn run took 67 s instead of 10 s):
+# one thread per worker, and per process it starts (notebook kernels, torchrun). Set before torch
+# is imported; a test that needs more threads sets them itself.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_variable, "1")
 
 # Keep every test's outputs out of the checkout.
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -71,3 +84,73 @@ def musicnn_weights() -> Path:
     except WeightsError as exc:
         pytest.skip(f"musicnn weights unavailable: {exc}")
     return paths[0].parent
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One intra-op torch thread for a module's tests and its module-scoped fixtures; the count
+    restored after. Use with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``: module
+    scoped, so it is set up before the module's own module-scoped fixtures that train."""
+    from fixtures import single_torch_thread
+
+    with single_torch_thread():
+        yield
+
+
+@pytest.fixture(scope="session")
+def warm_handcrafted() -> None:
+    """librosa's numba paths compiled once per process, before the first timed or forked extraction."""
+    from genrekit.features.handcrafted import warm_up
+
+    warm_up()
+
+
+@pytest.fixture(scope="session")
+def synth_root(tmp_path_factory) -> Path:
+    """10 genres x 10 clips x 6 s of the synthetic set, seed 0 (the torch network tests' set)."""
+    from genrekit.data.synth import generate_synthetic
+
+    return generate_synthetic(tmp_path_factory.mktemp("torch-synth-10x6s"), clips_per_genre=10, seconds=6.0, seed=0,
+                              progress=False)
+
+
+@pytest.fixture(scope="session")
+def synth_index(synth_root):
+    """:func:`synth_root` loaded and split at random 50/20/30 tracks (seed 0): 30 test tracks."""
+    from genrekit.data.datasets import load_dataset
+    from genrekit.data.splits import assign_splits
+
+    return assign_splits(load_dataset(str(synth_root), progress=False), kind="random", seed=0, valid_fraction=0.2,
+                         test_fraction=0.3)
+
+
+@pytest.fixture(scope="session")
+def tiny_runs(tmp_path_factory) -> dict[str, Path]:
+    """{model: run folder} of logreg, cnn-spec and cnn-mfcc trained on 4 genres x 20 clips x 4 s
+    (:func:`fixtures.train_tiny_runs`): the inference and album tests' models. Read-only."""
+    from fixtures import train_tiny_runs
+
+    return train_tiny_runs(tmp_path_factory.mktemp("tiny-runs"))
+
+
+@pytest.fixture(scope="session")
+def app_run(tmp_path_factory, tiny_synth: Path) -> Path:
+    """The app's tiny default model, trained by ``space/app.py --train-default`` on :func:`tiny_synth`
+    (:func:`fixtures.train_app_run`). Read-only: tests that change a run copy it first."""
+    from fixtures import train_app_run
+
+    return train_app_run(tmp_path_factory.mktemp("app-runs"), tiny_synth)
+
+
+@pytest.fixture(scope="session")
+def app_url(app_run, tmp_path_factory) -> str:
+    """One ``python space/app.py`` server of :func:`app_run` with the test limits, shared by the
+    browser and load tests and stopped at the end of the session.
+
+    Starting the app costs imports and numba compilation (10-20 s on two cores).
+    """
+    from fixtures import TEST_SERVER_ENV, serve_app
+
+    log = tmp_path_factory.mktemp("app-server") / "app.log"
+    with serve_app(app_run, log_path=log, env=TEST_SERVER_ENV) as url:
+        yield url

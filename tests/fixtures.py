@@ -1,31 +1,64 @@
-"""Builders of tiny dataset trees in the real layouts, for tests of any module.
+"""Plain helpers the test modules share: builders of tiny dataset trees in the real layouts, test
+signals, tiny trained runs, and the app's test server.
 
 Plain functions (not pytest fixtures) so tests can choose sizes; import with
-``from fixtures import make_gtzan_tree`` (pytest puts ``tests/`` on ``sys.path``).
-Each writes real, decodable audio (a genre-dependent tone) plus, where asked, a corrupt file.
+``from fixtures import make_gtzan_tree`` (pytest puts ``tests/`` on ``sys.path``). The fixtures built
+on them (one trained run per session, one app server per session) are in ``conftest.py``.
+Each tree builder writes real, decodable audio (a genre-dependent tone) plus, where asked, a corrupt file.
 """
 
 from __future__ import annotations
 
 import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from genrekit.data.audio import write_audio
+from genrekit.inference import Predictor
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / "configs"
+#: The tiny torch config (configs/debug-torch.toml): a spectrogram CNN on the synthetic set, on CPU.
+DEBUG_TORCH_CONFIG = CONFIGS / "debug-torch.toml"
 
 GTZAN_GENRES = ("blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock")
 
 # Deterministic garbage: what a truncated download or a disk error leaves behind.
 CORRUPT_BYTES = bytes(range(256)) * 16
 
+#: A real recording of ../shared/real_audio (the ``real_audio`` fixture) that musicnn's README tags.
+JORAM = "joram-moments_of_clarity-08-solipsism-59-88.mp3"
 
-def tone(seconds: float, sr: int, freq: float, *, seed: int = 0) -> np.ndarray:
-    """A quiet sine at ``freq`` Hz plus a little noise: decodable, non-silent, distinct per clip."""
+
+# Signals ----------------------------------------------------------------------------------------
+
+def tone(seconds: float, sr: int, freq: float, *, seed: int = 0, amp: float = 0.3, noise_amp: float = 0.01) -> np.ndarray:
+    """A sine at ``freq`` Hz plus a little noise: decodable, non-silent, distinct per clip."""
     t = np.arange(int(round(seconds * sr))) / sr
-    noise = np.random.default_rng(seed).standard_normal(t.size)
-    return (0.3 * np.sin(2 * np.pi * freq * t) + 0.01 * noise).astype(np.float32)
+    hiss = np.random.default_rng(seed).standard_normal(t.size)
+    return (amp * np.sin(2 * np.pi * freq * t) + noise_amp * hiss).astype(np.float32)
 
+
+def sine(freq: float = 440.0, seconds: float = 1.0, *, sr: int = 22050, amp: float = 0.5) -> np.ndarray:
+    """A pure sine, float32: the signal whose spectrum, pitch and features have known answers."""
+    t = np.arange(int(round(seconds * sr))) / sr
+    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def noise(seconds: float, sr: int = 22050, *, seed: int = 0) -> np.ndarray:
+    """White noise at 0.1 standard deviation, float32, ``int(seconds * sr)`` samples."""
+    return (0.1 * np.random.default_rng(seed).standard_normal(int(seconds * sr))).astype(np.float32)
+
+
+# GTZAN ------------------------------------------------------------------------------------------
 
 def make_gtzan_tree(
     root: str | Path,
@@ -263,3 +296,192 @@ def own_track_proba(network, path) -> np.ndarray:
 
     y = load_audio(path, sr=network.sample_rate, middle=network.clip_seconds)
     return chunk_proba(network, y, network.sample_rate).mean(axis=0)
+
+
+# Torch ------------------------------------------------------------------------------------------
+
+@contextmanager
+def single_torch_thread():
+    """One intra-op torch thread inside the block, the process's count restored after.
+
+    Networks this small gain nothing from intra-op threads, and on a busy 2-core machine OpenMP's
+    spinning threads make a training step many times slower.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def debug_config(runs_dir: str | Path, *overrides: str):
+    """configs/debug-torch.toml with ``overrides`` (``section.key=value``), writing runs into ``runs_dir``."""
+    from genrekit.config import load_config
+
+    config = load_config(DEBUG_TORCH_CONFIG, list(overrides))
+    config.runs_dir = str(runs_dir)
+    return config
+
+
+# Runs -------------------------------------------------------------------------------------------
+
+def copy_run(run: Path, folder: Path, *, dataset: str) -> Path:
+    """A copy of ``run`` at ``folder`` whose ``run.json`` records ``dataset`` as its training set."""
+    shutil.copytree(run, folder)
+    info = json.loads((folder / "run.json").read_text())
+    (folder / "run.json").write_text(json.dumps({**info, "dataset": dataset}))
+    return folder
+
+
+class Fixed(Predictor):
+    """Returns the same probabilities for any audio (NaN for segments shorter than ``min_seconds``)."""
+
+    def __init__(self, labels, proba, *, name="fixed", min_seconds=0.0, sample_rate=22050):
+        self.labels = list(labels)
+        self.proba = np.asarray(proba, dtype=np.float64)
+        self.name = self.model = name
+        self.family = "test"
+        self.sample_rate = sample_rate
+        self.window_seconds = 1.0
+        self.min_seconds = min_seconds
+        self.calls = 0
+
+    def _segment_scores(self, segments):
+        self.calls += len(segments)
+        proba = np.tile(self.proba, (len(segments), 1))
+        errors = [None] * len(segments)
+        for i, s in enumerate(segments):
+            if len(s) < self.min_seconds * self.sample_rate:
+                proba[i] = np.nan
+                errors[i] = "too short"
+        return proba, None, errors
+
+
+#: Genres of the tiny runs' training set and of the test album: four that the synthetic set keeps apart.
+TINY_GENRES = ("classical", "country", "hiphop", "metal")
+TINY_CLIPS, TINY_SECONDS = 20, 4.0
+
+_TORCH = {"train": {"epochs": 8, "batch_size": 8, "lr": 1e-2, "weight_decay": 1e-4, "patience": 8, "device": "cpu"}}
+TINY_RUN_CONFIGS = {
+    # hand-crafted features of whole 4 s clips; cheap features (no CQT chroma, no tempo)
+    "logreg": {"features": {"chroma_cqt": False, "tempo": False}, "model": {"name": "logreg"}, "train": {"search": False}},
+    "cnn-spec": {"data": {"chunk_seconds": 3.0, "hop_seconds": 1.5},
+                 "model": {"name": "cnn-spec", "input": "mel", "params": {
+                     "size": [64, 64], "n_fft": 1024, "hop_length": 512, "n_mels": 64, "width": 16, "blocks": 3, "dropout": 0.1}},
+                 **_TORCH},
+    "cnn-mfcc": {"data": {"chunk_seconds": 3.0, "hop_seconds": 1.5},
+                 "model": {"name": "cnn-mfcc", "input": "mfcc", "params": {"n_fft": 1024, "n_mels": 40}}, **_TORCH},
+}
+
+
+def train_tiny_runs(base: Path) -> dict[str, Path]:
+    """{model: run folder} of logreg, cnn-spec and cnn-mfcc trained on 4 genres x 20 clips x 4 s (random
+    split) under ``base``; the set itself is ``base/synth``. Behind the ``tiny_runs`` fixture."""
+    from genrekit.config import ExperimentConfig, from_dict
+    from genrekit.data.synth import generate_synthetic
+    from genrekit.train import train
+
+    data = base / "synth"
+    generate_synthetic(data, clips_per_genre=TINY_CLIPS, seconds=TINY_SECONDS, sr=22050, seed=0, genres=TINY_GENRES,
+                       workers=1, progress=False)
+    common = {"source": str(data), "split": "random", "clip_seconds": TINY_SECONDS, "valid_fraction": 0.2,
+              "test_fraction": 0.2, "seed": 0}
+    runs = {}
+    with single_torch_thread():
+        for name, settings in TINY_RUN_CONFIGS.items():
+            values = {**settings, "name": "tiny", "runs_dir": str(base / "runs"), "data": {**common, **settings.get("data", {})}}
+            runs[name] = train(from_dict(ExperimentConfig, values), progress=False)
+    return runs
+
+
+# The app ----------------------------------------------------------------------------------------
+
+APP = ROOT / "space" / "app.py"
+EXAMPLES_DIR = APP.parent / "examples"
+EXAMPLES = sorted(EXAMPLES_DIR.glob("*.mp3"))
+#: Limits of the test server: small enough that the over-limit and hour-long files are cheap.
+TEST_SERVER_ENV = {"GENREKIT_APP_MAX_MB": "20", "GENREKIT_APP_MAX_MINUTES": "0.5"}
+
+
+def load_app_module():
+    """space/app.py as a module (it is a script, not part of the package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("genrekit_space_app", APP)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def train_app_run(runs: Path, data: Path) -> Path:
+    """A tiny default model (logreg on 3 s chunks of the clips under ``data``), trained into
+    ``runs/app-default/`` by ``space/app.py --train-default --no-serve`` (the documented one-command
+    path). Behind the ``app_run`` fixture."""
+    import pytest
+
+    from genrekit import app as core
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GENREKIT_RUNS", str(runs))
+        code = load_app_module().main(["--train-default", "--no-serve", "--quiet", "--data", str(data), "--seconds", "6"])
+    assert code == 0
+    found = core.find_default_run(runs / core.DEFAULT_MODEL_FOLDER)
+    assert found is not None, "--train-default did not write a run under app-default/"
+    return found
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serve_app(run_dir: Path, *, log_path: Path, env: dict | None = None, timeout: float = 180.0):
+    """Run ``python space/app.py`` on a free local port serving ``run_dir``; yield its URL."""
+    from genrekit import app as core
+
+    port = free_port()
+    environ = dict(os.environ)
+    environ.update({
+        core.ENV_RUNS: str(run_dir),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+        "PYTHONUNBUFFERED": "1",
+    })
+    environ.update(env or {})
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, str(APP), "--host", "127.0.0.1", "--port", str(port), "--quiet"],
+                                stdout=log, stderr=subprocess.STDOUT, env=environ)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + timeout
+        while "Running on local URL" not in log_path.read_text():
+            if proc.poll() is not None:
+                raise RuntimeError(f"the app exited with code {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the app did not start within {timeout:.0f} s:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def expected_answers(run_dir: Path, paths) -> dict[str, dict[str, float]]:
+    """What the app must answer for each file: the same logic run in this process."""
+    from genrekit import app as core
+    from genrekit.inference import load_predictor
+
+    model = core.AppModel(predictor=load_predictor(run_dir), cards=[core.ModelCard.from_run(run_dir)])
+    return {str(p): core.classify_upload(model, p).scores for p in paths}

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fixtures import tone, write_truncated
+from fixtures import TINY_GENRES, Fixed, copy_run, tone, write_truncated
 from genrekit.album import (
     LOGIT_KEYS,
     PROBABILITY_KEYS,
@@ -23,43 +23,24 @@ from genrekit.album import (
 )
 from genrekit.data.album_synth import MANIFEST_COLUMNS, make_synthetic_album
 from genrekit.errors import AudioError, ConfigError, DatasetError
-from test_inference import GENRES, Fixed, synthetic_copy, tiny_runs
 
 N_TRACKS = 6
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # the test machine is shared: one thread is several times faster than two
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="session")
-def runs(tmp_path_factory):
-    return tiny_runs(tmp_path_factory.getbasetemp() / "tiny-album-runs")
+# one worker runs the modules that share the session's tiny runs, so they are trained once
+pytestmark = [pytest.mark.usefixtures("one_torch_thread"), pytest.mark.xdist_group("tiny-runs")]
 
 
 @pytest.fixture(scope="module")
 def album(tmp_path_factory):
     return make_synthetic_album(tmp_path_factory.mktemp("album") / "Synthetic Album", n_tracks=N_TRACKS, seed=0,
-                                min_seconds=10, max_seconds=30, genres=GENRES, progress=False)
+                                min_seconds=10, max_seconds=30, genres=TINY_GENRES, progress=False)
 
 
 @pytest.fixture(scope="module")
-def report(runs, album, tmp_path_factory):
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # the test machine is shared: one thread is several times faster than two
-    try:
-        return analyse_album(album.folder, list(runs.values()), out_dir=tmp_path_factory.mktemp("out"),
-                             genre="country", progress=False)
-    finally:
-        torch.set_num_threads(threads)
+def report(one_torch_thread, tiny_runs, album, tmp_path_factory):
+    return analyse_album(album.folder, list(tiny_runs.values()), out_dir=tmp_path_factory.mktemp("out"),
+                         genre="country", progress=False)
 
 
 def test_synthetic_album_has_mixed_files_and_one_broken(album):
@@ -70,7 +51,7 @@ def test_synthetic_album_has_mixed_files_and_one_broken(album):
     assert len(tracks) == N_TRACKS + 1 and album.broken == tracks.loc[tracks["broken"], "file"].tolist()
     assert len(album.broken) == 1
     playable = album.playable
-    assert set(playable["genre"]) == set(GENRES)  # every genre once before repeats
+    assert set(playable["genre"]) == set(TINY_GENRES)  # every genre once before repeats
     assert set(playable["format"]) == {"wav", "flac", "mp3", "ogg"}
     assert set(playable["sample_rate"]) == {22050, 44100, 48000} and set(playable["channels"]) == {1, 2}
     assert playable["seconds"].min() == 10 and playable["seconds"].max() == 30
@@ -110,14 +91,14 @@ def test_broken_file_is_reported_and_every_other_track_is_in_the_csvs(report, al
     assert len(report.probabilities) == len(report.logits) == 3 * len(playable)
     assert set(report.timeline["file"]) == set(playable)
     for frame in (report.tracks, report.probabilities, report.timeline):
-        np.testing.assert_allclose(frame[list(GENRES)].sum(axis=1), 1.0, atol=1e-6)
+        np.testing.assert_allclose(frame[list(TINY_GENRES)].sum(axis=1), 1.0, atol=1e-6)
     assert set(report.probabilities["family"]) == {"classic", "torch"}
     np.testing.assert_allclose(report.probabilities.groupby("file")["weight"].sum(), 1.0)
     kinds = report.logits.set_index("model")["kind"].to_dict()
     assert kinds == {"logreg (features)": "log-probability", "cnn-spec (mel)": "logit", "cnn-mfcc (mfcc)": "logit"}
     # the ensemble is the mean of its members (equal weights)
-    members = report.probabilities.groupby("file")[list(GENRES)].mean()
-    np.testing.assert_allclose(members.loc[playable].to_numpy(), report.tracks[list(GENRES)].to_numpy(), atol=1e-9)
+    members = report.probabilities.groupby("file")[list(TINY_GENRES)].mean()
+    np.testing.assert_allclose(members.loc[playable].to_numpy(), report.tracks[list(TINY_GENRES)].to_numpy(), atol=1e-9)
     # a 30 s track has one 30 s window; no track here is longer
     long = report.tracks.loc[report.tracks["duration_s"].idxmax(), "file"]
     assert report.timeline.loc[report.timeline["file"] == long, ["start_s", "end_s"]].to_numpy().tolist() == [[0.0, 30.0]]
@@ -129,7 +110,7 @@ def test_a_truncated_track_is_analysed_as_far_as_it_decodes_with_a_note(tmp_path
     folder = tmp_path / "album"
     write_audio(folder / "01-whole.wav", tone(6.0, 22050, 330.0), 22050)
     write_truncated(folder / "02-cut.mp3", seconds=10.0)  # decodes about 4.9 s
-    models = [Fixed(GENRES, [0.1, 0.2, 0.3, 0.4]), Fixed(GENRES, [0.4, 0.3, 0.2, 0.1], name="other")]
+    models = [Fixed(TINY_GENRES, [0.1, 0.2, 0.3, 0.4]), Fixed(TINY_GENRES, [0.4, 0.3, 0.2, 0.1], name="other")]
     report = analyse_album(folder, models, out_dir=tmp_path / "out", window_seconds=2.0, hop_seconds=2.0,
                            middle_seconds=2.0, progress=False)
     assert report.problems.empty and report.tracks["file"].tolist() == ["01-whole.wav", "02-cut.mp3"]
@@ -141,7 +122,7 @@ def test_a_truncated_track_is_analysed_as_far_as_it_decodes_with_a_note(tmp_path
 
 
 def test_csv_columns_are_stable(report):
-    genres = list(GENRES)
+    genres = list(TINY_GENRES)
     written = {name: pd.read_csv(report.out_dir / name) for name in
                ("tracks.csv", "probabilities.csv", "logits.csv", "timeline.csv", "problems.csv")}
     assert TRACK_KEYS == ["track", "file", "title", "duration_s", "genre", "probability", "timeline_genre", "timeline_share", "note"]
@@ -243,7 +224,7 @@ def test_summary_names_the_tracks(report, album):
     assert (report.out_dir / "summary.txt").read_text().strip() == report.summary
 
 
-def test_cli_album_writes_a_fresh_folder_each_run(runs, album, report, tmp_path, capsys):
+def test_cli_album_writes_a_fresh_folder_each_run(tiny_runs, album, report, tmp_path, capsys):
     from genrekit.cli import main
     from genrekit.data.audio import load_audio, write_audio
 
@@ -252,7 +233,7 @@ def test_cli_album_writes_a_fresh_folder_each_run(runs, album, report, tmp_path,
     # an untagged copy of the shortest track (its title falls back to the file name) and the broken file
     write_audio(small / "b-untagged.wav", load_audio(album.folder / shortest["file"], sr=22050), 22050)
     shutil.copy(album.folder / album.broken[0], small / "a-broken.flac")
-    args = ["album", str(small), *(x for run in runs.values() for x in ("--run", str(run))), "--weights", "2", "1", "1",
+    args = ["album", str(small), *(x for run in tiny_runs.values() for x in ("--run", str(run))), "--weights", "2", "1", "1",
             "--out", str(report.out_dir.parent), "--quiet"]
     assert main(args) == 1  # one file skipped
     out = capsys.readouterr().out
@@ -266,15 +247,16 @@ def test_cli_album_writes_a_fresh_folder_each_run(runs, album, report, tmp_path,
     assert weights["logreg (features)"] == pytest.approx(0.5)
 
 
-def test_album_of_a_synthetic_run_says_what_it_knows(runs, album, tmp_path, capsys):
+def test_album_of_a_synthetic_run_says_what_it_knows(tiny_runs, album, tmp_path, capsys):
     from genrekit.cli import main
     from genrekit.data.audio import load_audio, write_audio
 
     small = tmp_path / "small"
     shortest = album.playable.sort_values("seconds").iloc[0]
     write_audio(small / "track.wav", load_audio(album.folder / shortest["file"], sr=22050), 22050)
-    synthetic = synthetic_copy(runs["logreg"], tmp_path)
-    assert main(["album", str(small), "--run", str(synthetic), "--run", str(runs["cnn-mfcc"]),
+    logreg = tiny_runs["logreg"]
+    synthetic = copy_run(logreg, tmp_path / f"{logreg.name}-synthetic", dataset="synthetic")
+    assert main(["album", str(small), "--run", str(synthetic), "--run", str(tiny_runs["cnn-mfcc"]),
                  "--out", str(tmp_path / "out"), "--quiet"]) == 0
     err = capsys.readouterr().err
     assert "genrekit album: note: 1 of the ensemble's 2 models (logreg (features)) were trained on genrekit's synthetic" in err
@@ -283,31 +265,31 @@ def test_album_of_a_synthetic_run_says_what_it_knows(runs, album, tmp_path, caps
     assert last.startswith("Note: 1 of the ensemble's 2 models") and "real recordings mean little" in last
 
 
-def test_analyse_album_rejects_bad_input(runs, album, tmp_path):
+def test_analyse_album_rejects_bad_input(tiny_runs, album, tmp_path):
     with pytest.raises(DatasetError, match="not a folder"):
-        analyse_album(tmp_path / "missing", list(runs.values()))
+        analyse_album(tmp_path / "missing", list(tiny_runs.values()))
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "notes.txt").write_text("no audio here")
     with pytest.raises(DatasetError, match="no audio files"):
-        analyse_album(tmp_path / "empty", list(runs.values()))
+        analyse_album(tmp_path / "empty", list(tiny_runs.values()))
     with pytest.raises(ConfigError, match="polka"):
-        analyse_album(album.folder, list(runs.values()), genre="polka")
+        analyse_album(album.folder, list(tiny_runs.values()), genre="polka")
     with pytest.raises(ConfigError, match="weights"):
-        analyse_album(album.folder, list(runs.values()), weights=[1.0, 2.0])
+        analyse_album(album.folder, list(tiny_runs.values()), weights=[1.0, 2.0])
 
 
 # ---------------------------------------------------------------------- ensembles as runs
 
 
-def test_evaluate_ensemble_writes_a_run_the_results_table_lists(runs, tmp_path, capsys):
+def test_evaluate_ensemble_writes_a_run_the_results_table_lists(tiny_runs, tmp_path, capsys):
     from genrekit.cli import main
     from genrekit.inference import Ensemble, load_predictor
     from genrekit.rescore import rescore_run
     from genrekit.results import collect_results
     from genrekit.runs import read_run
 
-    root = next(iter(runs.values())).parent
-    args = ["evaluate", "--ensemble", *map(str, runs.values()), "--weights", "1", "1", "2", "--quiet"]
+    root = next(iter(tiny_runs.values())).parent
+    args = ["evaluate", "--ensemble", *map(str, tiny_runs.values()), "--weights", "1", "1", "2", "--quiet"]
     assert main(args) == 0
     out = capsys.readouterr().out
     (run_dir,) = [p for p in root.iterdir() if read_run(p).info.family == "ensemble"]
@@ -315,7 +297,7 @@ def test_evaluate_ensemble_writes_a_run_the_results_table_lists(runs, tmp_path, 
     record = read_run(run_dir)
     assert record.info.model == "ensemble(logreg+cnn-spec+cnn-mfcc)" and record.info.split_kind == "random"
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert metrics["test"]["n"] == record.info.n_test == read_run(runs["logreg"]).info.n_test
+    assert metrics["test"]["n"] == record.info.n_test == read_run(tiny_runs["logreg"]).info.n_test
     for member in metrics["members"]:  # every member, re-read through the inference API, scores what it recorded
         assert member["accuracy"] == pytest.approx(member["recorded_accuracy"])
     table = collect_results(root)
@@ -328,11 +310,11 @@ def test_evaluate_ensemble_writes_a_run_the_results_table_lists(runs, tmp_path, 
     assert again["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
 
 
-def test_evaluate_ensemble_refuses_runs_of_other_splits(runs, tmp_path):
+def test_evaluate_ensemble_refuses_runs_of_other_splits(tiny_runs, tmp_path):
     from genrekit.ensemble import evaluate_ensemble
 
     other = tmp_path / "other-split"
-    shutil.copytree(runs["cnn-mfcc"], other)
+    shutil.copytree(tiny_runs["cnn-mfcc"], other)
     info = json.loads((other / "run.json").read_text())
     info["split_kind"] = "artist"
     (other / "run.json").write_text(json.dumps(info))
@@ -340,6 +322,6 @@ def test_evaluate_ensemble_refuses_runs_of_other_splits(runs, tmp_path):
     metrics["split_kind"] = "artist"
     (other / "metrics.json").write_text(json.dumps(metrics))
     with pytest.raises(ConfigError, match="split kinds"):
-        evaluate_ensemble([runs["logreg"], other], runs_root=tmp_path)
+        evaluate_ensemble([tiny_runs["logreg"], other], runs_root=tmp_path)
     with pytest.raises(ConfigError, match="at least two"):
-        evaluate_ensemble([runs["logreg"]], runs_root=tmp_path)
+        evaluate_ensemble([tiny_runs["logreg"]], runs_root=tmp_path)

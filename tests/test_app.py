@@ -1,29 +1,23 @@
-"""The Gradio app's logic (genrekit.app), and helpers its browser and load tests share.
+"""The Gradio app's logic (genrekit.app).
 
 Unit tests use a fake predictor (and a fake musicnn) whose answer is known; the tests at the end
 use a tiny real model trained once per session through the app's own one-command path
-(``space/app.py --train-default``), and the zero-shot musicnn default on real recordings (skipped
-when the recordings or the weights are absent).
+(``space/app.py --train-default``, the ``app_run`` fixture of conftest.py), and the zero-shot
+musicnn default on real recordings (skipped when the recordings or the weights are absent).
 """
 
 from __future__ import annotations
 
-import atexit
-import importlib.util
 import json
 import logging
 import os
-import socket
-import subprocess
-import sys
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from fixtures import EXAMPLES, copy_run, expected_answers, load_app_module, sine, write_truncated
 from genrekit import app as core
 from genrekit.app import uploads
 from genrekit.config import ExperimentConfig
@@ -34,111 +28,8 @@ from genrekit.pretrained import weights
 from genrekit.pretrained.musicnn import MIN_SECONDS, TAGS
 from genrekit.runs import RunInfo, write_run_record
 
-APP = Path(__file__).resolve().parents[1] / "space" / "app.py"
-EXAMPLES_DIR = APP.parent / "examples"
-EXAMPLES = sorted(EXAMPLES_DIR.glob("*.mp3"))
-
-
-# ----------------------------------------------------------------------------------------------
-# helpers shared with test_app_browser.py and test_app_load.py (import with `from test_app import ...`)
-
-
-def load_app_module():
-    """space/app.py as a module (it is a script, not part of the package)."""
-    spec = importlib.util.spec_from_file_location("genrekit_space_app", APP)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def tiny_app_run(tmp_path_factory, tiny_synth: Path) -> Path:
-    """A tiny default model (logreg on 3 s chunks of the 8 clips x 6 s set), trained once per session.
-
-    Trained by ``space/app.py --train-default --no-serve`` (the documented one-command path) into
-    ``<basetemp>/app-runs/app-default/``; the app's test files share it through the disk, since a
-    session fixture defined in one test module is not visible in another.
-    """
-    runs = tmp_path_factory.getbasetemp() / "app-runs"
-    found = core.find_default_run(runs / core.DEFAULT_MODEL_FOLDER)
-    if found is not None:
-        return found
-    with pytest.MonkeyPatch.context() as mp:
-        # session fixtures run before conftest's per-test GENREKIT_HOME: set it here too
-        mp.setenv("GENREKIT_HOME", str(tmp_path_factory.getbasetemp() / "genrekit-home"))
-        mp.setenv("GENREKIT_RUNS", str(runs))
-        app = load_app_module()
-        code = app.main(["--train-default", "--no-serve", "--quiet", "--data", str(tiny_synth), "--seconds", "6"])
-    assert code == 0
-    found = core.find_default_run(runs / core.DEFAULT_MODEL_FOLDER)
-    assert found is not None, "--train-default did not write a run under app-default/"
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def serve_app(run_dir: Path, *, log_path: Path, env: dict | None = None, timeout: float = 180.0):
-    """Run ``python space/app.py`` on a free local port serving ``run_dir``; yield its URL."""
-    port = free_port()
-    environ = dict(os.environ)
-    environ.update({
-        core.ENV_RUNS: str(run_dir),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "NO_PROXY": "127.0.0.1,localhost",
-        "no_proxy": "127.0.0.1,localhost",
-        "PYTHONUNBUFFERED": "1",
-    })
-    environ.update(env or {})
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, str(APP), "--host", "127.0.0.1", "--port", str(port), "--quiet"],
-                                stdout=log, stderr=subprocess.STDOUT, env=environ)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + timeout
-        while "Running on local URL" not in log_path.read_text():
-            if proc.poll() is not None:
-                raise RuntimeError(f"the app exited with code {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the app did not start within {timeout:.0f} s:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.25)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-#: Limits of the test server: small enough that the over-limit and hour-long files are cheap.
-TEST_SERVER_ENV = {"GENREKIT_APP_MAX_MB": "20", "GENREKIT_APP_MAX_MINUTES": "0.5"}
-_SHARED: dict = {}
-
-
-def shared_app_url(run_dir: Path, tmp_path_factory) -> str:
-    """One app server per test process, shared by the browser and load tests, stopped at exit.
-
-    Starting the app costs imports and numba compilation (10-20 s on two cores); a session
-    fixture in one test module is invisible to another, so the server lives here instead.
-    """
-    if _SHARED.get("run") != run_dir:
-        log = tmp_path_factory.mktemp("app-server") / "app.log"
-        server = serve_app(run_dir, log_path=log, env=TEST_SERVER_ENV)
-        _SHARED.update(url=server.__enter__(), run=run_dir, log=log)
-        atexit.register(server.__exit__, None, None, None)
-    return _SHARED["url"]
-
-
-def expected_answers(run_dir: Path, paths) -> dict[str, dict[str, float]]:
-    """What the app must answer for each file: the same logic run in this process."""
-    model = core.AppModel(predictor=load_predictor(run_dir), cards=[core.ModelCard.from_run(run_dir)])
-    return {str(p): core.classify_upload(model, p).scores for p in paths}
-
+# one worker runs the modules that share the trained app run, so it is trained once
+pytestmark = pytest.mark.xdist_group("app-run")
 
 # ----------------------------------------------------------------------------------------------
 # a fake model whose answer is known
@@ -183,8 +74,7 @@ def fake_model(**kwargs) -> core.AppModel:
 
 
 def write_tone(path: Path, seconds: float, *, sr: int = 8000, amplitude: float = 0.05) -> Path:
-    t = np.arange(int(seconds * sr)) / sr
-    return write_audio(path, (amplitude * np.sin(2 * np.pi * 220 * t)).astype(np.float32), sr)
+    return write_audio(path, sine(220.0, seconds, sr=sr, amp=amplitude), sr)
 
 
 def fake_run(folder: Path, *, split_kind="artist", accuracy=0.8125, name="xgb-gtzan") -> Path:
@@ -265,9 +155,16 @@ def test_default_is_zero_shot_and_a_trained_default_only_offline(tmp_path, monke
     older = fake_run(core.default_model_root() / "20250101-000000-app-default-logreg-synthetic")
     newer = core.default_model_root() / "20260101-000000-app-default-logreg-synthetic"
     (newer.parent / "20270101-000000-unfinished").mkdir()  # no run.json: not a run
+    scoreless = fake_run(newer.parent / "20280101-000000-app-default-logreg-synthetic")
+    (scoreless / "metrics.json").unlink()  # a run record without scores: not a finished run
+    # the older run was written last; touched later still, it is the newest on disk: the choice
+    # must go by the timestamp its name starts with, not by the folder's modification time
+    later = newer.stat().st_mtime_ns + 3600 * 10**9
+    os.utime(older, ns=(later, later))
     with caplog.at_level(logging.WARNING, logger="genrekit.app"):
-        assert core.default_sources() == [str(newer)] != [str(older)]
-    assert core.FETCH_COMMAND in caplog.text and "synthetic default model" in caplog.text
+        sources = core.default_sources()
+    assert sources == [str(newer)]
+    assert core.FETCH_COMMAND in caplog.text and f"synthetic default model {newer} meanwhile" in caplog.text
     assert core.can_serve(environ={})
 
 
@@ -391,8 +288,6 @@ def test_hour_long_upload_decodes_only_the_first_minutes(tmp_path, monkeypatch):
 
 
 def test_a_truncated_upload_is_classified_from_what_decodes_with_a_short_note(tmp_path):
-    from fixtures import write_truncated
-
     path = write_truncated(tmp_path / "cut.mp3", seconds=10.0)  # decodes about 4.9 s
     upload = core.read_upload(path, sr=8000)
     assert upload.damage.startswith("truncated: decodes 4.") and upload.seconds < 5.0
@@ -433,6 +328,14 @@ def test_short_quiet_track_is_classical_without_timeline(tmp_path):
     assert list(result.bars["genre"]) == ["classical", "metal", "blues"]
     assert model.predictor.calls[0]["timeline"] is False and model.predictor.calls[0]["n"] == 12000
     assert "most likely **classical** (70%)" in result.status_markdown()
+
+
+def test_status_states_the_true_track_length_and_the_page_hides_the_players(tmp_path):
+    """Gradio's player shows 119.9 s as "1:00" (floored minutes of the unrounded length beside
+    rounded seconds); the page hides that label and the status line gives the length."""
+    result = core.classify_upload(fake_model(), write_tone(tmp_path / "two-minutes.wav", 119.9))
+    assert result.status_markdown().startswith("Track length 2:00. Analysed 2:00 of audio")
+    assert "#track #duration" in core.PAGE_CSS and "display: none" in core.PAGE_CSS
 
 
 def test_long_track_gets_a_timeline_that_follows_the_audio(tmp_path):
@@ -577,11 +480,6 @@ def test_page_without_a_model_shows_what_to_run(tmp_path, capsys):
 # a real tiny model, trained by the app's one-command path
 
 
-@pytest.fixture(scope="session")
-def app_run(tmp_path_factory, tiny_synth) -> Path:
-    return tiny_app_run(tmp_path_factory, tiny_synth)
-
-
 def test_examples_are_small_mp3_clips():
     assert [p.stem for p in EXAMPLES] == ["classical", "disco", "metal", "reggae"]
     for path in EXAMPLES:
@@ -597,7 +495,9 @@ def test_trained_default_model_is_found_offline_and_serves_the_examples(app_run,
     assert model.tagger is None and core.FETCH_COMMAND in model.tag_note
     card = model.cards[0]
     assert (card.source, card.family, card.model) == (str(app_run), "classic", "logreg")
-    assert card.test_accuracy is not None and "test accuracy" in model.markdown()
+    recorded = json.loads((app_run / "metrics.json").read_text())["test"]
+    assert card.test_accuracy == pytest.approx(recorded["accuracy"]) and card.n_test == recorded["n"]
+    assert f"test accuracy **{recorded['accuracy']:.3f}**" in model.markdown()
     assert model.window_seconds == 3.0
     assert core.warm_up(model) > 0
 
@@ -640,16 +540,6 @@ def test_hub_model_is_a_run_folder_from_the_hub(app_run, tmp_path, monkeypatch):
 
 # ----------------------------------------------------------------------------------------------
 # the run picker (no run configured: the default model, and the runs under the runs folder)
-
-
-def copy_run(run: Path, folder: Path, *, dataset: str) -> Path:
-    """A copy of ``run`` at ``folder`` whose ``run.json`` records ``dataset`` as its training set."""
-    import shutil
-
-    shutil.copytree(run, folder)
-    info = json.loads((folder / "run.json").read_text())
-    (folder / "run.json").write_text(json.dumps({**info, "dataset": dataset}))
-    return folder
 
 
 def test_picker_lists_the_runs_folder_newest_first_with_readable_labels(tmp_path):
@@ -734,7 +624,8 @@ def test_picker_loads_a_run_on_demand_and_switches_back_at_once(app_run, tmp_pat
         assert model.cards[0].source == str(folder) and model.cards[0].model == "logreg"
         assert model.colours == core.genre_colour_map(model.labels) and set(model.colours) != set(start.colours)
         assert model.tagger is start.tagger
-    assert first.model.synthetic_note is not None and second.model.synthetic_note is None
+    assert first.model.synthetic_note.startswith("This model was trained on genrekit's synthetic genre set only")
+    assert second.model.synthetic_note is None
     # a run that fails to load keeps the model that was serving, with one line saying why
     assert failed.key == again.key and failed.model is first.model
     assert failed.error.startswith(f"Could not load {broken.name} (") and "\n" not in failed.error

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from fixtures import EXAMPLES
 from genrekit.data.audio import load_audio
 from genrekit.inference import load_predictor
-from test_app import EXAMPLES, shared_app_url, tiny_app_run
 
-pytestmark = pytest.mark.browser
+# one worker runs the modules that share the trained app run, so it is trained once
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("app-run")]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -36,16 +37,6 @@ def browser():
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
-
-
-@pytest.fixture(scope="module")
-def app_run(tmp_path_factory, tiny_synth) -> Path:
-    return tiny_app_run(tmp_path_factory, tiny_synth)
-
-
-@pytest.fixture(scope="module")
-def app_url(app_run, tmp_path_factory) -> str:
-    return shared_app_url(app_run, tmp_path_factory)
 
 
 def wait_for_status(page, text: str) -> str:

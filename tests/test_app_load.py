@@ -10,28 +10,20 @@ from __future__ import annotations
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
 
+from fixtures import EXAMPLES, expected_answers
 from genrekit.data.audio import write_audio
-from test_app import EXAMPLES, expected_answers, shared_app_url, tiny_app_run
+
+# one worker runs the modules that share the trained app run, so it is trained once
+pytestmark = pytest.mark.xdist_group("app-run")
 
 gradio_client = pytest.importorskip("gradio_client")
 
 REQUESTS = 20
-
-
-@pytest.fixture(scope="module")
-def app_run(tmp_path_factory, tiny_synth) -> Path:
-    return tiny_app_run(tmp_path_factory, tiny_synth)
-
-
-@pytest.fixture(scope="module")
-def app_url(app_run, tmp_path_factory) -> str:
-    return shared_app_url(app_run, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

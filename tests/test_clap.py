@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from fixtures import tone
 from genrekit.config import FeatureConfig, load_config
 from genrekit.errors import ConfigError
 from genrekit.features import kinds
@@ -21,17 +22,11 @@ def tiny_clap(tmp_path_factory):
     return clap_mod.make_random_clap(tmp_path_factory.mktemp("tiny-clap"), tiny=True)
 
 
-def _signal(seconds: float, seed: int = 0) -> np.ndarray:
-    t = np.arange(int(seconds * clap_mod.SAMPLE_RATE)) / clap_mod.SAMPLE_RATE
-    rng = np.random.default_rng(seed)
-    return (0.3 * np.sin(2 * np.pi * 330 * t) + 0.05 * rng.standard_normal(t.size)).astype(np.float32)
-
-
 def test_long_audio_is_windowed_at_the_input_length_and_averaged(tiny_clap):
     model = clap_mod.Clap(str(tiny_clap), device="cpu")
     assert model.window_seconds == 10.0 and model.dim == 16
     assert model.processor.feature_extractor.truncation == "rand_trunc"  # unfused
-    y = _signal(25.0)
+    y = tone(25.0, clap_mod.SAMPLE_RATE, 330.0, noise_amp=0.05)
     size = 10 * clap_mod.SAMPLE_RATE
     windows = model.audio_embeddings([y[:size], y[size : 2 * size], y[2 * size :]])
     np.testing.assert_allclose(np.linalg.norm(windows, axis=1), 1.0, rtol=1e-6)
@@ -43,7 +38,7 @@ def test_clap_feature_kind_rows(tiny_clap):
     cfg = FeatureConfig(kind="clap", checkpoint=str(tiny_clap))
     assert kinds.sample_rate(cfg, load_config().data) == 48000
     assert kinds.feature_names(cfg) == [f"clap_{i:03d}" for i in range(16)]
-    frame = kinds.extract_chunked(_signal(12.0), sr=48000, cfg=cfg, chunk_seconds=4.0)
+    frame = kinds.extract_chunked(tone(12.0, 48000, 330.0, noise_amp=0.05), sr=48000, cfg=cfg, chunk_seconds=4.0)
     assert list(frame["chunk"]) == [0, 1, 2] and frame.shape == (3, 2 + 16)
     with pytest.raises(ConfigError, match="not one of CLAP's"):
         kinds.check(FeatureConfig(kind="clap", embedding="taggram"))

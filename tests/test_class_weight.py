@@ -68,16 +68,8 @@ def test_knn_says_it_cannot_weight_classes():
                     search=False, progress=False, class_weight="balanced")
 
 
-@pytest.fixture
-def one_thread():
-    """One torch thread for the test (the machine is shared), the process's count restored after."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def test_torch_loop_recovers_the_minority_class(tmp_path, one_thread):
+@pytest.mark.usefixtures("one_torch_thread")
+def test_torch_loop_recovers_the_minority_class(tmp_path):
     (X, y), (Xv, yv), (Xt, yt) = unbalanced(900, 30, 0), unbalanced(300, 10, 1), unbalanced(200, 200, 2)
     data = {name: ChunkSet(torch.tensor(a, dtype=torch.float32), torch.tensor(b), [f"{name}{i}" for i in range(len(b))])
             for name, a, b in (("t", X, y), ("v", Xv, yv))}

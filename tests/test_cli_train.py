@@ -21,6 +21,9 @@ import pytest
 from genrekit.cli import main
 from genrekit.runs import read_run
 
+# one worker runs the module, so its trained runs are made once
+pytestmark = pytest.mark.xdist_group("cli-train")
+
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 DEBUG = str(CONFIGS / "debug.toml")
 CHUNK = 1.5

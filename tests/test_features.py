@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import scipy.ndimage
 
+from fixtures import sine
 from genrekit.config import FeatureConfig
 from genrekit.errors import AudioError, ConfigError
 from genrekit.features.handcrafted import (
@@ -25,7 +26,6 @@ from genrekit.features.handcrafted import (
     median_filter_1d,
     reference_features,
     relative_difference,
-    warm_up,
 )
 
 SR = 22050
@@ -39,14 +39,7 @@ CSV_COLUMNS = [
 ] + ["tempo"] + [f"mfcc{k}_{stat}" for k in range(1, 21) for stat in ("mean", "var")]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _warm():
-    warm_up()
-
-
-def sine(freq: float, seconds: float, amp: float = 0.5) -> np.ndarray:
-    t = np.arange(int(seconds * SR)) / SR
-    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+pytestmark = pytest.mark.usefixtures("warm_handcrafted")
 
 
 def music_like(seconds: float, seed: int = 0) -> np.ndarray:

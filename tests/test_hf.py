@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from fixtures import chunk_proba
+from fixtures import CONFIGS, chunk_proba
 from genrekit.config import load_config
 from genrekit.errors import ConfigError
 from genrekit.hub import (
@@ -26,16 +26,8 @@ from genrekit.inference import load_predictor
 from genrekit.models.hf import HF_MODEL_DIR, build_hf, load_hf_run, window_for
 
 ARCHS = ["distilhubert", "wav2vec2", "whisper"]
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """One intra-op thread: on a busy 2-core machine two OpenMP threads spin against other processes."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from fixtures import noise
 from genrekit.config import FeatureConfig, load_config
 from genrekit.errors import AudioError, ConfigError
 from genrekit.features import kinds
@@ -26,16 +27,12 @@ def features(checkpoint: str, **settings) -> FeatureConfig:
     return FeatureConfig(kind="hf-encoder", checkpoint=checkpoint, device="cpu", **settings)
 
 
-def noise(seconds: float, seed: int = 0) -> np.ndarray:
-    return (0.1 * np.random.default_rng(seed).standard_normal(int(seconds * SR))).astype(np.float32)
-
-
 @pytest.mark.parametrize("arch", ARCHS)
 def test_a_long_signal_is_the_mean_of_its_windows(tiny, arch):
     cfg = features(tiny[arch])
     assert kinds.sample_rate(cfg, None) == SR and kinds.min_seconds(cfg) == 1.0
     assert kinds.feature_names(cfg) == [f"hf_{i:04d}" for i in range(32)]
-    y = noise(45.0)
+    y = noise(45.0, SR)
     rows = kinds.extract_chunked(y, sr=SR, cfg=cfg, chunk_seconds=None)
     assert rows.shape == (1, 2 + 32) and list(rows.columns[:2]) == ["chunk", "start_s"]
     # the windows by hand: 20 s for wav2vec 2.0 / HuBERT (20, 20, 5 s); Whisper's input length
@@ -55,15 +52,15 @@ def test_a_long_signal_is_the_mean_of_its_windows(tiny, arch):
 
 def test_a_short_last_window_is_dropped_unless_it_is_the_only_one(tiny):
     encoder = hf_encoder.load(features(tiny["distilhubert"]))
-    assert [len(w) / SR for w in encoder.windows(noise(40.5))] == [20.0, 20.0]
-    assert [len(w) / SR for w in encoder.windows(noise(1.5))] == [1.5]
+    assert [len(w) / SR for w in encoder.windows(noise(40.5, SR))] == [20.0, 20.0]
+    assert [len(w) / SR for w in encoder.windows(noise(1.5, SR))] == [1.5]
     with pytest.raises(AudioError, match="too short"):
-        encoder.windows(noise(0.5))
+        encoder.windows(noise(0.5, SR))
 
 
 @pytest.mark.parametrize("arch", ARCHS)
 def test_layers_differ_and_share_the_width(tiny, arch):
-    y = noise(3.0, seed=1)
+    y = noise(3.0, SR, seed=1)
     rows = {layer: hf_encoder.embed(y, [(0, len(y))], features(tiny[arch], layer=layer)) for layer in (0, -1, None)}
     assert {r.shape for r in rows.values()} == {(1, 32)}
     assert not np.allclose(rows[0], rows[-1]) and not np.allclose(rows[None], rows[-1])
@@ -79,7 +76,7 @@ def test_whisper_averages_only_the_frames_of_real_audio(tiny):
 
     cfg = features(tiny["whisper-small"], layer=-1)
     encoder = hf_encoder.load(cfg)
-    y = noise(1.5, seed=2)
+    y = noise(1.5, SR, seed=2)
     row = hf_encoder.embed(y, [(0, len(y))], cfg)[0]
     # the encoder's own frames: 50 per second, so 75 of the 100 in the tiny model's padded 2 s input
     inputs = encoder.feature_extractor([y], sampling_rate=SR, return_tensors="pt")

@@ -3,8 +3,8 @@
 Known answers: soft voting of fixed predictors, window boundaries, a loaded run predicting exactly
 what its own family's code predicts, stereo 48 kHz files predicting what mono 22.05 kHz arrays do.
 
-:func:`tiny_runs` (also used by test_album.py) trains three tiny models of different families on
-one small synthetic set, once per test session (memoised on disk under the session's temp dir).
+The ``tiny_runs`` fixture (conftest.py, shared with test_album.py) trains three tiny models of
+different families on one small synthetic set, once per test session.
 """
 
 from __future__ import annotations
@@ -16,117 +16,43 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fixtures import own_track_proba, write_truncated
+from fixtures import (
+    CONFIGS,
+    TINY_GENRES,
+    TINY_SECONDS,
+    Fixed,
+    copy_run,
+    noise,
+    own_track_proba,
+    single_torch_thread,
+    write_truncated,
+)
 from genrekit.data.audio import collect_audio_warnings
 from genrekit.errors import AudioError, AudioWarning, ConfigError
-from genrekit.inference import Ensemble, Predictor, load_predictor, timeline_spans
+from genrekit.inference import Ensemble, load_predictor, timeline_spans
 
-#: Genres of the tiny training set and of the test album: four that the synthetic set keeps apart.
-GENRES = ("classical", "country", "hiphop", "metal")
-CLIPS, SECONDS = 20, 4.0
-
-_TORCH = {"train": {"epochs": 8, "batch_size": 8, "lr": 1e-2, "weight_decay": 1e-4, "patience": 8, "device": "cpu"}}
-RUN_CONFIGS = {
-    # hand-crafted features of whole 4 s clips; cheap features (no CQT chroma, no tempo)
-    "logreg": {"features": {"chroma_cqt": False, "tempo": False}, "model": {"name": "logreg"}, "train": {"search": False}},
-    "cnn-spec": {"data": {"chunk_seconds": 3.0, "hop_seconds": 1.5},
-                 "model": {"name": "cnn-spec", "input": "mel", "params": {
-                     "size": [64, 64], "n_fft": 1024, "hop_length": 512, "n_mels": 64, "width": 16, "blocks": 3, "dropout": 0.1}},
-                 **_TORCH},
-    "cnn-mfcc": {"data": {"chunk_seconds": 3.0, "hop_seconds": 1.5},
-                 "model": {"name": "cnn-mfcc", "input": "mfcc", "params": {"n_fft": 1024, "n_mels": 40}}, **_TORCH},
-}
-
-
-def tiny_runs(base: Path) -> dict[str, Path]:
-    """{model: run folder} of logreg, cnn-spec and cnn-mfcc trained on 4 genres x 20 clips x 4 s (random split)."""
-    import torch
-
-    from genrekit.config import ExperimentConfig, from_dict
-    from genrekit.data.synth import generate_synthetic
-    from genrekit.train import train
-
-    done = base / "runs.json"
-    if done.is_file():
-        return {name: Path(path) for name, path in json.loads(done.read_text()).items()}
-    data = base / "synth"
-    generate_synthetic(data, clips_per_genre=CLIPS, seconds=SECONDS, sr=22050, seed=0, genres=GENRES, workers=1, progress=False)
-    common = {"source": str(data), "split": "random", "clip_seconds": SECONDS, "valid_fraction": 0.2,
-              "test_fraction": 0.2, "seed": 0}
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # the test machine is shared: one thread is several times faster than two
-    try:
-        runs = {}
-        for name, settings in RUN_CONFIGS.items():
-            values = {**settings, "name": "tiny", "runs_dir": str(base / "runs"), "data": {**common, **settings.get("data", {})}}
-            runs[name] = train(from_dict(ExperimentConfig, values), progress=False)
-    finally:
-        torch.set_num_threads(threads)
-    done.write_text(json.dumps({k: str(v) for k, v in runs.items()}))
-    return runs
+# one worker runs the modules that share the session's tiny runs, so they are trained once
+pytestmark = [pytest.mark.usefixtures("one_torch_thread"), pytest.mark.xdist_group("tiny-runs")]
 
 
 @pytest.fixture(scope="session")
-def runs(tmp_path_factory) -> dict[str, Path]:
-    return tiny_runs(tmp_path_factory.getbasetemp() / "tiny-album-runs")
-
-
-@pytest.fixture(scope="session")
-def predictors(runs):
-    return {name: load_predictor(path) for name, path in runs.items()}
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def predictors(tiny_runs):
+    return {name: load_predictor(path) for name, path in tiny_runs.items()}
 
 
 # ---------------------------------------------------------------------- fixed predictors
 
 
-class Fixed(Predictor):
-    """Returns the same probabilities for any audio (NaN for segments shorter than ``min_seconds``)."""
-
-    def __init__(self, labels, proba, *, name="fixed", min_seconds=0.0, sample_rate=22050):
-        self.labels = list(labels)
-        self.proba = np.asarray(proba, dtype=np.float64)
-        self.name = self.model = name
-        self.family = "test"
-        self.sample_rate = sample_rate
-        self.window_seconds = 1.0
-        self.min_seconds = min_seconds
-        self.calls = 0
-
-    def _segment_scores(self, segments):
-        self.calls += len(segments)
-        proba = np.tile(self.proba, (len(segments), 1))
-        errors = [None] * len(segments)
-        for i, s in enumerate(segments):
-            if len(s) < self.min_seconds * self.sample_rate:
-                proba[i] = np.nan
-                errors[i] = "too short"
-        return proba, None, errors
-
-
-def _noise(seconds: float, sr: int = 22050) -> np.ndarray:
-    return (0.1 * np.random.default_rng(0).standard_normal(int(seconds * sr))).astype(np.float32)
-
-
 def test_soft_voting_is_the_weighted_mean_of_probabilities():
     a = Fixed(["x", "y", "z"], [0.6, 0.3, 0.1], name="a")
     b = Fixed(["x", "y", "z"], [0.2, 0.5, 0.3], name="b")
-    prediction = Ensemble([a, b], weights=[3, 1]).predict_array(_noise(2.0), 22050)
+    prediction = Ensemble([a, b], weights=[3, 1]).predict_array(noise(2.0), 22050)
     np.testing.assert_allclose(prediction.probabilities, [0.5, 0.35, 0.15])
     assert prediction.genre == "x" and prediction.top(2) == [("x", pytest.approx(0.5)), ("y", pytest.approx(0.35))]
     assert prediction.logits is None
     np.testing.assert_allclose(prediction.log_scores, np.log([0.5, 0.35, 0.15]))
     assert [m.model for m in prediction.members] == ["a", "b"]
-    equal = Ensemble([a, b]).predict_array(_noise(2.0), 22050)
+    equal = Ensemble([a, b]).predict_array(noise(2.0), 22050)
     np.testing.assert_allclose(equal.probabilities, [0.4, 0.4, 0.2])
 
 
@@ -135,7 +61,7 @@ def test_ensemble_aligns_labels_by_name():
     b = Fixed(["z", "x", "w"], [0.5, 0.5, 0.0])  # knows w, lacks y
     ensemble = Ensemble([a, b])
     assert ensemble.labels == ["x", "y", "z", "w"]
-    np.testing.assert_allclose(ensemble.predict_array(_noise(1.0), 22050).probabilities, [0.55, 0.15, 0.3, 0.0])
+    np.testing.assert_allclose(ensemble.predict_array(noise(1.0), 22050).probabilities, [0.55, 0.15, 0.3, 0.0])
 
 
 def test_ensemble_refuses_disjoint_labels_and_bad_weights():
@@ -152,7 +78,7 @@ def test_ensemble_refuses_disjoint_labels_and_bad_weights():
 def test_a_window_one_member_cannot_score_is_voted_by_the_others():
     a = Fixed(["x", "y"], [1.0, 0.0], min_seconds=5.0)  # cannot score short windows
     b = Fixed(["x", "y"], [0.0, 1.0])
-    prediction = Ensemble([a, b]).predict_array(_noise(12.0), 22050, timeline=True, window_seconds=4.0, hop_seconds=4.0)
+    prediction = Ensemble([a, b]).predict_array(noise(12.0), 22050, timeline=True, window_seconds=4.0, hop_seconds=4.0)
     assert prediction.windows is not None and len(prediction.windows) == 3
     np.testing.assert_allclose(prediction.windows[["x", "y"]].to_numpy(), [[0.0, 1.0]] * 3)
     np.testing.assert_allclose(prediction.probabilities, [0.5, 0.5])  # the 12 s clip: both vote
@@ -160,7 +86,7 @@ def test_a_window_one_member_cannot_score_is_voted_by_the_others():
 
 def test_a_truncated_file_is_predicted_from_what_decodes_with_a_note(tmp_path):
     path = write_truncated(tmp_path / "cut.mp3", seconds=10.0)  # decodes about 4.9 s
-    fixed = Fixed(GENRES, [0.1, 0.2, 0.3, 0.4])
+    fixed = Fixed(TINY_GENRES, [0.1, 0.2, 0.3, 0.4])
     with collect_audio_warnings() as found:
         prediction = fixed.predict_file(path, timeline=True, window_seconds=2.0)
     [warning] = found
@@ -169,7 +95,7 @@ def test_a_truncated_file_is_predicted_from_what_decodes_with_a_note(tmp_path):
     assert prediction.seconds < 5.0 and prediction.windows["end_s"].max() < 5.0
     # without a collector, the warning is issued, once, naming the file
     with pytest.warns(AudioWarning, match=r"cut\.mp3: truncated: decodes 4\.") as caught:
-        both = Ensemble([fixed, Fixed(GENRES, [0.4, 0.3, 0.2, 0.1], name="other")]).predict_file(path)
+        both = Ensemble([fixed, Fixed(TINY_GENRES, [0.4, 0.3, 0.2, 0.1], name="other")]).predict_file(path)
     assert len(caught) == 1 and both.notes == prediction.notes
 
 
@@ -177,7 +103,7 @@ def test_cli_predict_warns_in_one_line_about_a_truncated_file(tmp_path, capfd, m
     from genrekit.cli import main
     from genrekit.cli import predict as predict_cli
 
-    monkeypatch.setattr(predict_cli, "load_model", lambda args: Fixed(GENRES, [0.1, 0.2, 0.3, 0.4]))
+    monkeypatch.setattr(predict_cli, "load_model", lambda args: Fixed(TINY_GENRES, [0.1, 0.2, 0.3, 0.4]))
     path = write_truncated(tmp_path / "cut.mp3", seconds=10.0)
     capfd.readouterr()
     assert main(["predict", str(path)]) == 0
@@ -214,13 +140,13 @@ def test_a_signal_barely_longer_than_a_window_is_one_window():
         assert max(lengths) <= 33.0 + 1e-6
         # every window after the first brings at least 3 s that no earlier window holds
         assert all(b[1] - a[1] >= 3.0 - 1e-6 for a, b in zip(spans, spans[1:]))
-    prediction = Fixed(["x", "y"], [0.5, 0.5]).predict_array(_noise(30.013), 22050, timeline=True)
+    prediction = Fixed(["x", "y"], [0.5, 0.5]).predict_array(noise(30.013), 22050, timeline=True)
     assert len(prediction.windows) == 1 and prediction.windows["end_s"].iloc[0] == pytest.approx(30.013, abs=1e-4)
 
 
 def test_timeline_frame_and_scoring_each_distinct_segment_once():
     fixed = Fixed(["x", "y"], [0.25, 0.75])
-    prediction = fixed.predict_array(_noise(20.0), 22050, timeline=True, window_seconds=30.0)
+    prediction = fixed.predict_array(noise(20.0), 22050, timeline=True, window_seconds=30.0)
     assert list(prediction.windows.columns) == ["start_s", "end_s", "x", "y"]
     assert prediction.windows[["start_s", "end_s"]].to_numpy().tolist() == [[0.0, 20.0]]
     assert fixed.calls == 1  # the whole signal is both the clip and the only window
@@ -235,14 +161,14 @@ def test_load_predictor_reads_preprocessing_from_the_run(predictors):
     logreg, spec, mfcc = predictors["logreg"], predictors["cnn-spec"], predictors["cnn-mfcc"]
     assert (logreg.family, spec.family, mfcc.family) == ("classic", "torch", "torch")
     assert logreg.name == "logreg (features)" and spec.name == "cnn-spec (mel)" and mfcc.name == "cnn-mfcc (mfcc)"
-    assert logreg.labels == spec.labels == mfcc.labels == list(GENRES)
+    assert logreg.labels == spec.labels == mfcc.labels == list(TINY_GENRES)
     assert logreg.sample_rate == spec.sample_rate == 22050
-    assert logreg.window_seconds == SECONDS and logreg.clip_seconds == SECONDS  # whole clips, no chunks
-    assert spec.window_seconds == 3.0 and spec.clip_seconds == SECONDS
+    assert logreg.window_seconds == TINY_SECONDS and logreg.clip_seconds == TINY_SECONDS  # whole clips, no chunks
+    assert spec.window_seconds == 3.0 and spec.clip_seconds == TINY_SECONDS
     assert logreg.run == Path(logreg.run_dir).name
 
 
-def test_predictions_equal_the_families_own_code(runs, predictors):
+def test_predictions_equal_the_families_own_code(tiny_runs, predictors):
     """A file predicted through the API scores what the run's own loader and feature code score."""
     from genrekit.checkpoint import load_torch_run
     from genrekit.data.audio import load_audio
@@ -250,18 +176,18 @@ def test_predictions_equal_the_families_own_code(runs, predictors):
     from genrekit.models.classic import load_classic
     from genrekit.runs import read_run
 
-    path = sorted((runs["logreg"].parent.parent / "synth" / "genres_original" / "metal").glob("*.wav"))[0]
-    torch_own = own_track_proba(load_torch_run(runs["cnn-spec"]), path)
-    ours = predictors["cnn-spec"].predict_file(path, middle_seconds=SECONDS)
+    path = sorted((tiny_runs["logreg"].parent.parent / "synth" / "genres_original" / "metal").glob("*.wav"))[0]
+    torch_own = own_track_proba(load_torch_run(tiny_runs["cnn-spec"]), path)
+    ours = predictors["cnn-spec"].predict_file(path, middle_seconds=TINY_SECONDS)
     np.testing.assert_allclose(ours.probabilities, torch_own, atol=1e-6)
     assert ours.logits is not None and ours.score_kind == "logit"
 
-    record = read_run(runs["logreg"])
+    record = read_run(tiny_runs["logreg"])
     y = load_audio(path, sr=record.config.data.sample_rate, middle=record.config.data.clip_seconds)
-    classic = load_classic(runs["logreg"])
+    classic = load_classic(tiny_runs["logreg"])
     rows = extract_chunked(y, sr=22050, cfg=record.config.features, chunk_seconds=None)[classic.feature_columns]
     expected = classic.predict_proba(rows.to_numpy()).mean(axis=0)
-    got = predictors["logreg"].predict_file(path, middle_seconds=SECONDS)
+    got = predictors["logreg"].predict_file(path, middle_seconds=TINY_SECONDS)
     np.testing.assert_allclose(got.probabilities, expected, atol=1e-9)
     assert got.logits is None and got.score_kind == "log-probability"
 
@@ -291,11 +217,11 @@ def test_stereo_48k_files_predict_like_mono_22k_arrays(predictors, tmp_path):
 
 def test_any_length_and_bad_input(predictors, tmp_path):
     spec = predictors["cnn-spec"]
-    short = spec.predict_array(_noise(2.0), 22050)  # shorter than one 3 s chunk: one padded chunk
+    short = spec.predict_array(noise(2.0), 22050)  # shorter than one 3 s chunk: one padded chunk
     assert short.probabilities.shape == (4,) and math.isclose(short.probabilities.sum(), 1.0)
-    long = spec.predict_array(_noise(70.0, 16000), 16000, timeline=True, window_seconds=30.0, hop_seconds=15.0)
+    long = spec.predict_array(noise(70.0, 16000), 16000, timeline=True, window_seconds=30.0, hop_seconds=15.0)
     assert long.windows["start_s"].tolist() == [0.0, 15.0, 30.0, 40.0]
-    assert np.allclose(long.windows[list(GENRES)].sum(axis=1), 1.0)
+    assert np.allclose(long.windows[list(TINY_GENRES)].sum(axis=1), 1.0)
 
     broken = tmp_path / "broken.ogg"
     broken.write_bytes(bytes(range(256)) * 8)
@@ -305,12 +231,12 @@ def test_any_length_and_bad_input(predictors, tmp_path):
     with pytest.raises(AudioError, match="silent"):
         spec.predict_array(np.zeros(44100, np.float32), 22050)
     with pytest.raises(AudioError, match="too short"):
-        predictors["logreg"].predict_array(_noise(0.5), 22050)
+        predictors["logreg"].predict_array(noise(0.5), 22050)
     with pytest.raises(AudioError, match="missing.wav"):
         spec.predict_file(tmp_path / "missing.wav")
 
 
-def test_cli_predict_reports_bad_files_and_predicts_the_rest(runs, tmp_path, capsys):
+def test_cli_predict_reports_bad_files_and_predicts_the_rest(tiny_runs, tmp_path, capsys):
     from genrekit.cli import main
     from genrekit.data.audio import write_audio
     from genrekit.data.synth import render_clip
@@ -318,19 +244,19 @@ def test_cli_predict_reports_bad_files_and_predicts_the_rest(runs, tmp_path, cap
     good = write_audio(tmp_path / "good.flac", render_clip("metal", seconds=5.0, sr=44100, seed=9), 44100)
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"RIFF" + bytes(100))
-    args = ["predict", str(good), str(bad), "--run", str(runs["logreg"]), "--run", str(runs["cnn-spec"]), "--top", "2"]
+    args = ["predict", str(good), str(bad), "--run", str(tiny_runs["logreg"]), "--run", str(tiny_runs["cnn-spec"]), "--top", "2"]
     assert main([*args, "--json"]) == 1
     document = json.loads(capsys.readouterr().out)
     assert document["model"] == "ensemble(logreg+cnn-spec)"
     first, second = document["files"]
-    assert first["file"] == str(good) and len(first["top"]) == 2 and set(first["probabilities"]) == set(GENRES)
+    assert first["file"] == str(good) and len(first["top"]) == 2 and set(first["probabilities"]) == set(TINY_GENRES)
     assert second["file"] == str(bad) and "error" in second
-    assert main([*args[:2], "--run", str(runs["cnn-mfcc"]), "--timeline", "--window", "2", "--hop", "2"]) == 0
+    assert main([*args[:2], "--run", str(tiny_runs["cnn-mfcc"]), "--timeline", "--window", "2", "--hop", "2"]) == 0
     out = capsys.readouterr().out
     assert "good.flac" in out and "timeline:" in out and out.count(" s  ") == 3
 
 
-def test_cli_predict_takes_folders(runs, tmp_path, capsys):
+def test_cli_predict_takes_folders(tiny_runs, tmp_path, capsys):
     from genrekit.cli import main
     from genrekit.cli.predict import audio_inputs
     from genrekit.data.audio import write_audio
@@ -346,33 +272,23 @@ def test_cli_predict_takes_folders(runs, tmp_path, capsys):
     assert audio_inputs(["x.wav", str(tmp_path / "empty")]) == [
         ("x.wav", None), (str(tmp_path / "empty"), "a folder without audio files")]
 
-    assert main(["predict", str(album), "--run", str(runs["logreg"]), "--json"]) == 0
+    assert main(["predict", str(album), "--run", str(tiny_runs["logreg"]), "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert [entry["file"] for entry in document["files"]] == expected
-    assert all(set(entry["probabilities"]) == set(GENRES) for entry in document["files"])
-    assert main(["predict", str(tmp_path / "empty"), "--run", str(runs["logreg"])]) == 1
+    assert all(set(entry["probabilities"]) == set(TINY_GENRES) for entry in document["files"])
+    assert main(["predict", str(tmp_path / "empty"), "--run", str(tiny_runs["logreg"])]) == 1
     assert "empty: a folder without audio files" in capsys.readouterr().err
 
 
-def synthetic_copy(run: Path, folder: Path) -> Path:
-    """A copy of ``run`` whose run.json records it as trained on genrekit's synthetic set."""
-    import shutil
-
-    copy = folder / f"{run.name}-synthetic"
-    shutil.copytree(run, copy)
-    info = json.loads((copy / "run.json").read_text())
-    (copy / "run.json").write_text(json.dumps({**info, "dataset": "synthetic"}))
-    return copy
-
-
-def test_a_model_trained_on_the_synthetic_set_says_so(runs, tmp_path, capsys):
+def test_a_model_trained_on_the_synthetic_set_says_so(tiny_runs, tmp_path, capsys):
     from genrekit.cli import main
     from genrekit.data.audio import write_audio
     from genrekit.data.synth import render_clip
     from genrekit.inference import synthetic_members, synthetic_note
 
-    synthetic = synthetic_copy(runs["logreg"], tmp_path)
-    real = load_predictor(runs["cnn-spec"])
+    logreg = tiny_runs["logreg"]
+    synthetic = copy_run(logreg, tmp_path / f"{logreg.name}-synthetic", dataset="synthetic")
+    real = load_predictor(tiny_runs["cnn-spec"])
     assert real.dataset != "synthetic" and synthetic_note(real) is None
     alone = load_predictor(synthetic)
     assert alone.dataset == "synthetic" and synthetic_members(alone) == [alone]
@@ -389,7 +305,7 @@ def test_a_model_trained_on_the_synthetic_set_says_so(runs, tmp_path, capsys):
     assert document["synthetic_note"] == synthetic_note(alone)
     [line] = [line for line in captured.err.splitlines() if "synthetic" in line]
     assert line.startswith("genrekit predict: note: ") and "without --run" in line and "GTZAN or FMA" in line
-    assert main(["predict", str(song), "--run", str(runs["logreg"]), "--json"]) == 0
+    assert main(["predict", str(song), "--run", str(tiny_runs["logreg"]), "--json"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["synthetic_note"] is None and "synthetic" not in captured.err
 
@@ -446,24 +362,18 @@ def test_predict_middle_zero_still_means_the_whole_file():
 
 
 @pytest.fixture(scope="session")
-def hf_run(runs, tmp_path_factory):
+def hf_run(tiny_runs, tmp_path_factory):
     """A tiny randomly initialised DistilHuBERT-shaped model (configs/debug-hf.toml), one epoch on the same set."""
     pytest.importorskip("transformers")
-    import torch
-
     from genrekit.config import load_config
     from genrekit.train import train
 
-    data = runs["logreg"].parent.parent / "synth"
-    config = load_config(Path(__file__).resolve().parents[1] / "configs" / "debug-hf.toml", [
-        f"data.source={data}", "data.split=random", f"data.clip_seconds={SECONDS}", "data.valid_fraction=0.2",
+    data = tiny_runs["logreg"].parent.parent / "synth"
+    config = load_config(CONFIGS / "debug-hf.toml", [
+        f"data.source={data}", "data.split=random", f"data.clip_seconds={TINY_SECONDS}", "data.valid_fraction=0.2",
         "data.test_fraction=0.2", "train.epochs=1", f"runs_dir={tmp_path_factory.mktemp('hf-runs')}"])
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with single_torch_thread():  # session-scoped: set up before any module's one_torch_thread
         return train(config, progress=False)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def test_hf_runs_and_ensembles_of_models_at_different_rates(hf_run, predictors, tmp_path):
@@ -472,11 +382,11 @@ def test_hf_runs_and_ensembles_of_models_at_different_rates(hf_run, predictors, 
     from genrekit.models.hf import load_hf_run
 
     hf = load_predictor(hf_run)
-    assert hf.family == "hf" and hf.sample_rate == 16000 and hf.window_seconds == 2.0 and hf.labels == list(GENRES)
+    assert hf.family == "hf" and hf.sample_rate == 16000 and hf.window_seconds == 2.0 and hf.labels == list(TINY_GENRES)
     y = render_clip("hiphop", seconds=9.0, sr=48000, seed=11)
     path = write_audio(tmp_path / "stereo.flac", np.stack([y, 0.8 * y]), 48000)
     own = own_track_proba(load_hf_run(hf_run), path)  # the family's own reading: middle clip_seconds at 16 kHz
-    np.testing.assert_allclose(hf.predict_file(path, middle_seconds=SECONDS).probabilities, own, atol=1e-5)
+    np.testing.assert_allclose(hf.predict_file(path, middle_seconds=TINY_SECONDS).probabilities, own, atol=1e-5)
 
     ensemble = Ensemble([predictors["logreg"], hf], weights=[1, 3])
     assert ensemble._rates() == [16000, 22050]
@@ -485,5 +395,5 @@ def test_hf_runs_and_ensembles_of_models_at_different_rates(hf_run, predictors, 
     logreg_part, hf_part = prediction.members
     assert hf_part.logits is not None and logreg_part.logits is None
     np.testing.assert_allclose(prediction.probabilities, 0.25 * logreg_part.probabilities + 0.75 * hf_part.probabilities)
-    expected = 0.25 * logreg_part.windows[list(GENRES)].to_numpy() + 0.75 * hf_part.windows[list(GENRES)].to_numpy()
-    np.testing.assert_allclose(prediction.windows[list(GENRES)].to_numpy(), expected)
+    expected = 0.25 * logreg_part.windows[list(TINY_GENRES)].to_numpy() + 0.75 * hf_part.windows[list(TINY_GENRES)].to_numpy()
+    np.testing.assert_allclose(prediction.windows[list(TINY_GENRES)].to_numpy(), expected)

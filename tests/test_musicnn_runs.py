@@ -12,6 +12,10 @@ from genrekit.config import DataConfig, FeatureConfig, load_config
 from genrekit.errors import ConfigError
 from genrekit.features import kinds
 
+# one worker runs the module: its runs share the musicnn embeddings of the tiny set through the
+# feature cache, and the network is loaded once
+pytestmark = pytest.mark.xdist_group("musicnn-runs")
+
 BRAHMS = "Hungarian_Dance_number_5_-_Allegro_in_F_sharp_minor_(string_orchestra).ogg"
 KARISSA = "Karissa_Hobbs_-_Lets_Go_Fishin.ogg"
 TRUMPET = "sorohanro_-_solo-trumpet-06.ogg"
@@ -154,7 +158,10 @@ def test_main_job_puts_probe_rows_next_to_handcrafted_ones(musicnn_weights, tiny
     from genrekit.pipeline import run_main_job
 
     result = run_main_job(data=f"gtzan:{tiny_synth}", models="logreg", features="handcrafted,musicnn-msd",
-                          split="random", overrides=["data.clip_seconds=6.0"], runs_dir=tmp_path, progress=False, echo=None)
+                          split="random", runs_dir=tmp_path, progress=False, echo=None,
+                          # the slow features (constant-Q chroma, tempo) and the search add nothing to what is checked
+                          overrides=["data.clip_seconds=6.0", "features.chroma_cqt=false", "features.tempo=false",
+                                     "train.search=false"])
     assert sorted(result.table["input"]) == ["features", "musicnn-msd embedding"]
     assert set(result.table["model"]) == {"logreg"} and set(result.table["split_kind"]) == {"random"}
     assert "musicnn-msd embedding" in result.markdown

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
 
-from genrekit.config import load_config
+from fixtures import debug_config
 from genrekit.errors import ConfigError
 from genrekit.models.registry import get_model
 from genrekit.models.resnet import ResNet, resnet
 from genrekit.models.torch_family import resolve_params, train_torch
-
-DEBUG_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "debug-torch.toml"
 
 # Each network at a size that trains in seconds on a 2-core CPU: (model, input, params, extra overrides).
 TINY = {
@@ -24,28 +21,7 @@ TINY = {
     "lstm-mfcc/mfcc": ("lstm-mfcc", "mfcc", "{n_fft=1024, hop_length=1024, n_mels=40, hidden=32}", []),
 }
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Networks this small gain nothing from intra-op threads, and on a busy 2-core machine
-    OpenMP's spinning threads make them many times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="session")
-def synth_index(tmp_path_factory):
-    """10 genres x 10 clips x 6 s of the synthetic set, split at random 50/20/30 tracks (seed 0)."""
-    from genrekit.data.datasets import load_dataset
-    from genrekit.data.splits import assign_splits
-    from genrekit.data.synth import generate_synthetic
-
-    # a fixed folder: generate_synthetic returns at once when test_trainer made the same set
-    root = generate_synthetic(tmp_path_factory.getbasetemp() / "torch-synth-10x6s", clips_per_genre=10, seconds=6.0, seed=0, progress=False)
-    index = load_dataset(str(root), progress=False)
-    return assign_splits(index, kind="random", seed=0, valid_fraction=0.2, test_fraction=0.3)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_resnet_has_torchvision_architecture():
@@ -117,9 +93,7 @@ def test_unknown_params_are_refused_by_name():
 def test_network_learns_synthetic_genres(case, synth_index, tmp_path, record_property):
     name, model_input, params, extra = TINY[case]
     overrides = [f"model.name={name}", f"model.input={model_input}", f"model.params={params}", *extra]
-    config = load_config(DEBUG_CONFIG, overrides)
-    config.runs_dir = str(tmp_path)
-    run = train_torch(config, index=synth_index, progress=False)
+    run = train_torch(debug_config(tmp_path, *overrides), index=synth_index, progress=False)
 
     metrics = json.loads((run / "metrics.json").read_text())
     test = metrics["test"]

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
+from fixtures import APP, EXAMPLES_DIR, ROOT, expected_answers
 from genrekit import app as core
 from genrekit.cli import main as cli_main
 from genrekit.ensemble import DESCRIPTOR_KIND as ENSEMBLE_KIND
@@ -27,16 +28,12 @@ from genrekit.ensemble import ENSEMBLE_FILE
 from genrekit.errors import ConfigError, RunError
 from genrekit.runs import descriptor_format
 from genrekit.space_bundle import CPU_VARIANTS, TORCH_INDEX, build_space, space_requirements
-from test_app import APP, EXAMPLES_DIR, expected_answers, tiny_app_run
 
-ROOT = APP.parents[1]
+# one worker runs the modules that share the trained app run, so it is trained once
+pytestmark = pytest.mark.xdist_group("app-run")
+
 #: An example clip the tiny test model gets right (it calls some others wrong: 8 clips per genre).
 CLIP = EXAMPLES_DIR / "metal.mp3"
-
-
-@pytest.fixture(scope="module")
-def app_run(tmp_path_factory, tiny_synth) -> Path:
-    return tiny_app_run(tmp_path_factory, tiny_synth)
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from fixtures import sine
 from genrekit.errors import ConfigError
 from genrekit.features.spectrogram import (
     LOG_FMIN,
@@ -17,11 +18,6 @@ from genrekit.features.spectrogram import (
 )
 
 SR = 22050
-
-
-def sine(freq: float, seconds: float = 1.0, sr: int = SR) -> np.ndarray:
-    t = np.arange(int(seconds * sr)) / sr
-    return (0.5 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
 
 
 def peak_row(image: np.ndarray) -> int:

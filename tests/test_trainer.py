@@ -15,54 +15,23 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from fixtures import chunk_proba
-from genrekit.config import TrainConfig, load_config
+from fixtures import DEBUG_TORCH_CONFIG, chunk_proba, debug_config
+from genrekit.config import TrainConfig
 from genrekit.errors import ConfigError
 from genrekit.inference import load_predictor
 from genrekit.models.torch_family import train_torch
 from genrekit.network_runs import resume_run
 from genrekit.trainer import ChunkSet, fit, optimizer_state, restore_optimizer, warmup_cosine
 
-DEBUG_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "debug-torch.toml"
 # smaller than the debug config's network: these tests check mechanics, not accuracy
 SMALL = ["model.params={size=[32,32], n_fft=1024, n_mels=32, width=8, blocks=3}"]
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Networks this small gain nothing from intra-op threads, and on a busy 2-core machine
-    OpenMP's spinning threads make them many times slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="session")
-def synth_root(tmp_path_factory) -> Path:
-    from genrekit.data.synth import generate_synthetic
-
-    # the same folder and request as test_nets: generated once per session
-    return generate_synthetic(tmp_path_factory.getbasetemp() / "torch-synth-10x6s", clips_per_genre=10, seconds=6.0, seed=0, progress=False)
-
-
-@pytest.fixture(scope="session")
-def synth_index(synth_root):
-    from genrekit.data.datasets import load_dataset
-    from genrekit.data.splits import assign_splits
-
-    return assign_splits(load_dataset(str(synth_root), progress=False), kind="random", seed=0, valid_fraction=0.2, test_fraction=0.3)
-
-
-def debug_config(tmp_path: Path, *overrides: str):
-    config = load_config(DEBUG_CONFIG, list(overrides))
-    config.runs_dir = str(tmp_path / "runs")
-    return config
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
-def trained_run(synth_index, tmp_path_factory) -> Path:
-    config = debug_config(tmp_path_factory.mktemp("trained"), "train.epochs=3")
+def trained_run(one_torch_thread, synth_index, tmp_path_factory) -> Path:
+    config = debug_config(tmp_path_factory.mktemp("trained") / "runs", "train.epochs=3")
     return train_torch(config, index=synth_index, progress=False)
 
 
@@ -111,7 +80,7 @@ def test_fit_refuses_empty_validation(tmp_path):
 
 def test_model_input_must_be_one_the_model_takes(tmp_path, synth_index):
     with pytest.raises(ConfigError, match="takes inputs mfcc, not 'mel'"):
-        train_torch(debug_config(tmp_path, "model.name=lstm-mfcc", "model.input=mel"), index=synth_index, progress=False)
+        train_torch(debug_config(tmp_path / "runs", "model.name=lstm-mfcc", "model.input=mel"), index=synth_index, progress=False)
 
 
 def test_saved_run_reloads_in_a_fresh_process_and_predicts_identically(trained_run, synth_index, tmp_path):
@@ -155,7 +124,7 @@ def test_reloaded_run_rescores_to_its_recorded_metrics(trained_run):
 
 
 def test_augmentation_mixup_accumulation_and_max_steps(synth_index, tmp_path):
-    config = debug_config(tmp_path, "train.epochs=3", "train.augment=true", "train.mixup=0.4", "train.grad_accum=2",
+    config = debug_config(tmp_path / "runs", "train.epochs=3", "train.augment=true", "train.mixup=0.4", "train.grad_accum=2",
                           "train.max_steps=5", *SMALL)
     run = train_torch(config, index=synth_index, progress=False)
     history = pd.read_csv(run / "history.csv")
@@ -166,7 +135,7 @@ def test_augmentation_mixup_accumulation_and_max_steps(synth_index, tmp_path):
 
 
 def test_resume_continues_from_the_saved_epoch(synth_index, tmp_path):
-    config = debug_config(tmp_path, "train.epochs=4", *SMALL)
+    config = debug_config(tmp_path / "runs", "train.epochs=4", *SMALL)
     straight = train_torch(config, index=synth_index, progress=False)
 
     def stop_after_two(row):
@@ -192,7 +161,7 @@ def test_resume_continues_from_the_saved_epoch(synth_index, tmp_path):
 def test_spectrogram_cache_is_written_once_and_reused(synth_index, tmp_path):
     from genrekit import paths
 
-    config = debug_config(tmp_path, "train.epochs=1", *SMALL)
+    config = debug_config(tmp_path / "runs", "train.epochs=1", *SMALL)
     config.model.params["cache"] = True
     first = train_torch(config, index=synth_index, progress=False)
     key = json.loads((first / "metrics.json").read_text())["training"]["spectrogram_cache"]
@@ -213,7 +182,7 @@ def test_mel_vs_log_command_trains_both_on_one_split(synth_root, tmp_path, capsy
 
     runs_dir = tmp_path / "runs"
     status = main([
-        "experiment", "mel-vs-log", "-c", str(DEBUG_CONFIG), "--data", str(synth_root), "--split", "random",
+        "experiment", "mel-vs-log", "-c", str(DEBUG_TORCH_CONFIG), "--data", str(synth_root), "--split", "random",
         "--runs", str(runs_dir), "--set", "train.epochs=2", "--quiet", *(f"--set={o}" for o in SMALL),
     ])
     assert status == 0

@@ -13,16 +13,7 @@ from genrekit.errors import ConfigError
 from genrekit.inference import load_predictor
 from genrekit.models.wavenet import WAVENET_SR, WaveNetClassifier, build_wavenet
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Use one intra-op thread: on a busy 2-core machine two OpenMP threads spin against the other
-    processes and a training step gets 10-50x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 TINY = {"channels": 8, "skip_channels": 8, "layers": 4, "stacks": 2, "stem_strides": [4, 4], "stem_kernels": [8, 8]}
 

@@ -37,7 +37,7 @@ from genrekit.evaluate import SCORED_SPLITS, classification_metrics, is_leaky, p
 from genrekit.inference import Ensemble, Predictor, load_predictor
 from genrekit.models.registry import Family, register_family
 from genrekit.prepare import prepare_index
-from genrekit.runs import RunInfo, new_run_dir, read_descriptor, read_run, write_descriptor
+from genrekit.runs import TRACKS_FILE, RunInfo, new_run_dir, read_descriptor, read_run, write_descriptor
 
 ENSEMBLE_FILE = "ensemble.json"
 PREDICTIONS_FILE = "predictions.csv"
@@ -63,10 +63,11 @@ class SavedEnsemble(Ensemble):
 def run_tracks(record, *, progress: bool = True) -> pd.DataFrame:
     """The tracks of a run with their split: ``track_id``, ``path``, ``genre``, ``split``.
 
-    From the run's ``tracks.csv`` when it recorded one (torch, hf), else by splitting the run's
-    dataset as its config says (the split is deterministic given the config).
+    From the run's ``tracks.csv`` (every family records one), else, for a run saved before classic
+    runs recorded theirs, by splitting the run's dataset as its config says (the split is
+    deterministic given the config).
     """
-    recorded = Path(record.path) / "tracks.csv"
+    recorded = Path(record.path) / TRACKS_FILE
     if recorded.is_file():
         tracks = pd.read_csv(recorded, dtype={"track_id": str})
     else:

@@ -32,7 +32,7 @@ import pandas as pd
 from genrekit.data.fma import read_genres_csv, read_tracks_csv
 from genrekit.data.index import TrackIndex
 from genrekit.data.splits import FILTERED_FILES
-from genrekit.data.synth import synthetic_crossovers
+from genrekit.data.synth import MANIFEST_NAME, synthetic_crossovers
 from genrekit.errors import ConfigError, DatasetError
 
 #: Columns of :func:`find_suspects`, in order.
@@ -50,9 +50,6 @@ PRECISION_COLUMNS = ["k", "hits", "precision", "recall", "base_rate", "lift"]
 CROSSOVER = "crossover"
 SECOND_ROOT = "genres under another root genre"
 FAULT_FILTERED = "left out of the fault-filtered split"
-
-# The synthetic set's manifest (genrekit.data.synth.MANIFEST_NAME; not imported: synth pulls in scipy).
-SYNTHETIC_MANIFEST = "synthetic.json"
 
 # GTZAN numbers its clips 00000-00099 in every genre.
 _GTZAN_CLIPS_PER_GENRE = 100
@@ -321,7 +318,7 @@ def known_label_issues(
     # a generated set: <root>/genres_original/<genre>/<clip>.wav beside <root>/synthetic.json
     parents = Path(tracks["path"].iloc[0]).parents if len(tracks) else []
     root = parents[2] if len(parents) > 2 else None
-    if root is not None and (root / SYNTHETIC_MANIFEST).is_file():
+    if root is not None and (root / MANIFEST_NAME).is_file():
         for track_id, other in synthetic_crossovers(root).items():
             if other and track_id in genre_of:
                 rows.append({"track_id": track_id, "genre": genre_of[track_id], "issue": CROSSOVER, "other_genre": other})

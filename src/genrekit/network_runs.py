@@ -42,7 +42,7 @@ from genrekit.evaluate import check_training_split, split_label, track_metrics, 
 from genrekit.features.spectrogram import SpectrogramCache, SpectrogramFrontEnd
 from genrekit.models.registry import get_family, get_model
 from genrekit.prepare import prepare_index
-from genrekit.runs import RUN_FILE, RunInfo, new_run_dir, read_run
+from genrekit.runs import RUN_FILE, TRACKS_FILE, RunInfo, new_run_dir, read_run, write_tracks
 from genrekit.trainer import (
     ChunkSet,
     evaluate_tracks,
@@ -55,7 +55,6 @@ from genrekit.trainer import (
 )
 
 #: Files a network run folder holds besides the :mod:`genrekit.runs` record and the model files.
-TRACKS_FILE = "tracks.csv"  # every track with its split: the data the run saw
 HISTORY_FILE = "history.csv"
 CURVES_FILE = "training_curves.png"
 CHECKPOINT_DIR = "checkpoints"
@@ -372,18 +371,7 @@ def train_network(
     config.data.sample_rate = sr  # a network with a fixed rate (WaveNet, a pretrained encoder) overrides the config's
     config.data.chunk_seconds = chunk_seconds
 
-    if run_dir is None:
-        # under DDP one folder for all processes: rank 0 makes it and tells the others
-        run_dir = distributed.from_main(lambda: new_run_dir(config, dataset=index.name, model=net.folder_name))
-    run_dir = Path(run_dir)
-    checkpoint_dir = run_dir / CHECKPOINT_DIR
-    if context.is_main:
-        checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        # what resume_run needs, written before training so an interrupted run can be continued
-        (run_dir / "config.toml").write_text(to_toml(config.to_dict()))
-        index.tracks.to_csv(run_dir / TRACKS_FILE, index=False)
-        (checkpoint_dir / INDEX_FILE).write_text(json.dumps({"name": index.name, "split_kind": index.split_kind}) + "\n")
-
+    run_dir = _open_run_folder(run_dir, config, index, net, is_main=context.is_main)
     device = distributed.device_for(context, resolve_device(config.train.device))
     frontend, cache = None, None
     if net.cache_frontend is not None:
@@ -399,7 +387,7 @@ def train_network(
                          n_test=len(data.test))
 
     began = time.perf_counter()
-    result = fit(model, data.train, data.valid, config=config.train, labels=labels, checkpoint_dir=checkpoint_dir,
+    result = fit(model, data.train, data.valid, config=config.train, labels=labels, checkpoint_dir=run_dir / CHECKPOINT_DIR,
                  resume=resume, progress=progress, on_epoch_end=on_epoch_end, **net.fit_options)
     train_seconds = time.perf_counter() - began
     if not context.is_main:
@@ -408,55 +396,68 @@ def train_network(
     batch = max(config.train.batch_size, 1)
     test_scores, _, test_proba = evaluate_tracks(model, data.test, labels, batch_size=batch, device=device, precision=result.precision)
     valid_scores, _, _ = evaluate_tracks(model, data.valid, labels, batch_size=batch, device=device, precision=result.precision)
-    chunk_accuracy = float((test_proba.argmax(axis=1) == data.test.labels.numpy()).mean())
-
     model.to("cpu")
     net.save(run_dir, model)
     write_history(result.history, run_dir / HISTORY_FILE)
     plot_history(result.history, run_dir / CURVES_FILE, title=f"{net.title} on {index.name}")
-
-    n_tracks = {s: getattr(data, s).n_tracks for s in ("train", "valid", "test")}
     training = {
-        "best_epoch": result.best_epoch,
-        "epochs_run": len(result.history),
-        "stopped": result.stopped,
-        "best_valid_macro_f1": result.best_score,
-        "device": result.device,
-        "precision": result.precision,
-        "chunk_seconds": chunk_seconds,
-        "hop_seconds": config.data.hop_seconds,
-        "test_chunk_accuracy": chunk_accuracy,
-        "spectrogram_cache": cache.key if cache else None,
-        "world_size": result.world_size,
-        **net.training,
+        "best_epoch": result.best_epoch, "epochs_run": len(result.history), "stopped": result.stopped,
+        "best_valid_macro_f1": result.best_score, "device": result.device, "precision": result.precision,
+        "chunk_seconds": chunk_seconds, "hop_seconds": config.data.hop_seconds,
+        "test_chunk_accuracy": float((test_proba.argmax(axis=1) == data.test.labels.numpy()).mean()),
+        "spectrogram_cache": cache.key if cache else None, "world_size": result.world_size, **net.training,
     }
-    info = RunInfo(
-        family=family, model=config.model.name, input=config.model.input, dataset=index.name,
-        split_kind=index.split_kind or config.data.split, train_seconds=round(train_seconds, 3),
-        n_train=n_tracks["train"], n_valid=n_tracks["valid"], n_test=n_tracks["test"] if data.unit == "track" else len(data.test),
-        unit=data.unit,
-        extra={"source": config.data.source, "chunk_seconds": chunk_seconds, "hop_seconds": config.data.hop_seconds,
-               "sample_rate": sr, "train_chunks": len(data.train), "valid_chunks": len(data.valid),
-               "test_chunks": len(data.test), "best_epoch": result.best_epoch, "skipped_files": len(data.problems),
-               **net.extra, **(extra or {})},
-    )
-    metrics = {"split_kind": info.split_kind, "unit": data.unit, "test": test_scores, "valid": valid_scores, "training": training}
-    hop = f" every {config.data.hop_seconds:g} s" if config.data.hop_seconds else ""
-    header = [
-        f"run {run_dir.name}",
-        f"model {net.description}; dataset {index.name} ({config.data.source})",
-        f"tracks train/valid/test: {n_tracks['train']}/{n_tracks['valid']}/{n_tracks['test']}; {net.unit_name} of "
-        f"{chunk_seconds:g} s{hop} at {sr} Hz; split {split_label(info.split_kind)}",
-        f"best epoch {result.best_epoch} of {len(result.history)} ({result.stopped}); device {result.device}, {result.precision}",
-        f"a track's prediction is the mean of its {net.unit_name}' probabilities",
-    ]
-    write_run(run_dir, info=info, config=config, labels=labels, metrics=metrics, header=header, title=net.title)
+    _write_record(run_dir, config, index, net, data, family=family, train_seconds=train_seconds, result=result,
+                  metrics={"test": test_scores, "valid": valid_scores, "training": training}, extra=extra)
     if not net.keep_checkpoints:
         # the weights are in the model files; the loop's copies and optimizer moments are only for resuming
         for name in ("best.safetensors", "last.safetensors", "optimizer.safetensors"):
-            (checkpoint_dir / name).unlink(missing_ok=True)
+            (run_dir / CHECKPOINT_DIR / name).unlink(missing_ok=True)
     distributed.barrier()
     return run_dir
+
+
+def _open_run_folder(run_dir, config: ExperimentConfig, index: TrackIndex, net: NetworkSetup, *, is_main: bool) -> Path:
+    """The run folder (new unless given), with what :func:`resume_run` needs written before training."""
+    if run_dir is None:
+        # under DDP one folder for all processes: rank 0 makes it and tells the others
+        run_dir = distributed.from_main(lambda: new_run_dir(config, dataset=index.name, model=net.folder_name))
+    run_dir = Path(run_dir)
+    if is_main:
+        (run_dir / CHECKPOINT_DIR).mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.toml").write_text(to_toml(config.to_dict()))
+        write_tracks(run_dir, index.tracks)
+        (run_dir / CHECKPOINT_DIR / INDEX_FILE).write_text(
+            json.dumps({"name": index.name, "split_kind": index.split_kind}) + "\n")
+    return run_dir
+
+
+def _write_record(run_dir: Path, config: ExperimentConfig, index: TrackIndex, net: NetworkSetup, data: PreparedChunks, *,
+                  family: str, train_seconds: float, result, metrics: dict, extra: dict | None) -> None:
+    """``run.json`` and the rest of the record, ``metrics.json`` and the report of a finished network run."""
+    n_tracks = {s: getattr(data, s).n_tracks for s in ("train", "valid", "test")}
+    data_config = config.data
+    info = RunInfo(
+        family=family, model=config.model.name, input=config.model.input, dataset=index.name,
+        split_kind=index.split_kind or data_config.split, train_seconds=round(train_seconds, 3),
+        n_train=n_tracks["train"], n_valid=n_tracks["valid"], n_test=n_tracks["test"] if data.unit == "track" else len(data.test),
+        unit=data.unit,
+        extra={"source": data_config.source, "chunk_seconds": data_config.chunk_seconds,
+               "hop_seconds": data_config.hop_seconds, "sample_rate": data_config.sample_rate,
+               "train_chunks": len(data.train), "valid_chunks": len(data.valid), "test_chunks": len(data.test),
+               "best_epoch": result.best_epoch, "skipped_files": len(data.problems), **net.extra, **(extra or {})},
+    )
+    hop = f" every {data_config.hop_seconds:g} s" if data_config.hop_seconds else ""
+    header = [
+        f"run {run_dir.name}",
+        f"model {net.description}; dataset {index.name} ({data_config.source})",
+        f"tracks train/valid/test: {n_tracks['train']}/{n_tracks['valid']}/{n_tracks['test']}; {net.unit_name} of "
+        f"{data_config.chunk_seconds:g} s{hop} at {data_config.sample_rate} Hz; split {split_label(info.split_kind)}",
+        f"best epoch {result.best_epoch} of {len(result.history)} ({result.stopped}); device {result.device}, {result.precision}",
+        f"a track's prediction is the mean of its {net.unit_name}' probabilities",
+    ]
+    write_run(run_dir, info=info, config=config, labels=index.genres, metrics={"split_kind": info.split_kind,
+              "unit": data.unit, **metrics}, header=header, title=net.title)
 
 
 def resume_run(

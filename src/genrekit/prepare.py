@@ -47,10 +47,6 @@ class SplitData:
         """The true class id of every group."""
         return dict(zip(self.groups.tolist(), self.y.tolist()))
 
-    @property
-    def n_units(self) -> int:
-        return len(np.unique(self.groups))
-
 
 @dataclass
 class PreparedFeatures:
@@ -74,6 +70,9 @@ class PreparedFeatures:
         ``track_id, chunk, start_s, genre, artist, split`` and the features; one row per clip or chunk.
     problems : list
         Files skipped while loading or extracting.
+    tracks : pd.DataFrame or None
+        The split track index (``track_id``, ``path``, ``genre``, ``split``, ...): what a run
+        records as its ``tracks.csv``.
     """
 
     dataset: str
@@ -84,6 +83,7 @@ class PreparedFeatures:
     feature_columns: list[str]
     frame: pd.DataFrame
     problems: list = field(default_factory=list)
+    tracks: pd.DataFrame | None = None
 
     @property
     def leaky(self) -> bool:
@@ -203,4 +203,5 @@ def prepare_features(config: ExperimentConfig, *, progress: bool = True) -> Prep
         feature_columns=list(features.feature_columns),
         frame=frame,
         problems=list(index.problems) + list(features.problems),
+        tracks=index.tracks,
     )

@@ -8,6 +8,7 @@ Every training run writes one folder under :func:`genrekit.paths.runs_dir`::
         labels.json     # the label map: list of genre names, index = class id
         metrics.json    # test (and validation) metrics
         versions.json   # python, genrekit and library versions
+        tracks.csv      # every track the run saw, with its split
         model.*         # weights: XGBoost JSON/UBJ, safetensors + JSON, or a save_pretrained folder
 
 so that :func:`genrekit.models.registry.get_family(run.family).load(folder)` needs nothing else.
@@ -34,6 +35,7 @@ CONFIG_FILE = "config.toml"
 LABELS_FILE = "labels.json"
 METRICS_FILE = "metrics.json"
 VERSIONS_FILE = "versions.json"
+TRACKS_FILE = "tracks.csv"  # every track with its split: the data the run saw
 
 _VERSIONED = ("numpy", "scipy", "pandas", "scikit-learn", "xgboost", "librosa", "soundfile", "torch", "transformers")
 
@@ -186,6 +188,14 @@ def read_descriptor(path: str | Path, kind: str, into: type | None = None):
         return into(**{k: v for k, v in data.items() if k in known})
     except TypeError as exc:
         raise RunError(f"{path}: incomplete description ({exc})") from None
+
+
+def write_tracks(run_dir: str | Path, tracks) -> Path:
+    """Record the split track list a run saw (``tracks.csv``: ``track_id``, ``path``, ``genre``,
+    ``split``, ...), so ensembles and re-scoring read the run's own tracks."""
+    path = Path(run_dir) / TRACKS_FILE
+    tracks.to_csv(path, index=False)
+    return path
 
 
 @dataclass

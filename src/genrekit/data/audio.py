@@ -649,7 +649,3 @@ def _short(exc: BaseException) -> str:
     if line.startswith("File does not exist or is not a regular file"):
         line = "format not recognised"
     return line[:200]
-
-
-def seconds_to_samples(seconds: float, sr: int) -> int:
-    return int(math.floor(seconds * sr + 0.5))

@@ -21,7 +21,7 @@ from genrekit.models.classic.importance import write_importances
 from genrekit.models.classic.specs import CLASSIC_MODELS
 from genrekit.models.registry import get_model
 from genrekit.prepare import prepare_features
-from genrekit.runs import RunInfo, new_run_dir
+from genrekit.runs import RunInfo, new_run_dir, write_tracks
 
 SEARCH_CSV = "search.csv"
 
@@ -40,7 +40,7 @@ def train_classic(config, *, progress: bool = True) -> Path:
     Path
         The run folder: ``run.json``, ``config.toml``, ``labels.json``, ``model.json`` (+
         ``model.safetensors`` or ``model.ubj``), ``metrics.json``, ``report.txt``,
-        ``confusion.png``, ``search.csv`` and, for XGBoost, ``feature_importance.{csv,png}``.
+        ``confusion.png``, ``tracks.csv``, ``search.csv`` and, for XGBoost, ``feature_importance.{csv,png}``.
     """
     spec = get_model(config.model.name)
     model_input = config.model.input or spec.default_input
@@ -69,6 +69,8 @@ def train_classic(config, *, progress: bool = True) -> Path:
 
     run_dir = new_run_dir(config, dataset=data.dataset, model=spec.name)
     predictor.save(run_dir)
+    if data.tracks is not None:
+        write_tracks(run_dir, data.tracks)
     result.candidates.to_csv(run_dir / SEARCH_CSV, index=False)
     counts = data.counts()
     chunked = data.chunk_seconds is not None
