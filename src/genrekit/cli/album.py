@@ -68,6 +68,7 @@ def run_album(args: argparse.Namespace) -> int:
     print(report.summary)
     print(f"\n{len(report.tracks)} tracks analysed in {report.seconds:.1f} s; written to {report.out_dir}")
     if len(report.problems):
-        print(f"{len(report.problems)} files skipped (see {report.out_dir / 'problems.csv'})", file=sys.stderr)
+        count = len(report.problems)
+        print(f"{count} file{'s' if count != 1 else ''} skipped (see {report.out_dir / 'problems.csv'})", file=sys.stderr)
         return 1
     return 0
