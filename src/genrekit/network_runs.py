@@ -37,10 +37,10 @@ from genrekit.config import ExperimentConfig, load_config, to_toml
 from genrekit.data.audio import chunk_clip, load_audio
 from genrekit.data.index import Problem, TrackIndex
 from genrekit.data.splits import LEAKY_SPLIT, assign_splits, check_no_leak, leaky_chunk_split
-from genrekit.errors import AudioError, ConfigError, DatasetError, RunError
+from genrekit.errors import AudioError, DatasetError, RunError
 from genrekit.evaluate import check_training_split, split_label, track_metrics, write_run
 from genrekit.features.spectrogram import SpectrogramCache, SpectrogramFrontEnd
-from genrekit.models.registry import get_family, get_model
+from genrekit.models.registry import get_family, get_model, model_input
 from genrekit.prepare import prepare_index
 from genrekit.runs import RUN_FILE, TRACKS_FILE, RunInfo, new_run_dir, read_run, write_tracks
 from genrekit.trainer import (
@@ -289,17 +289,6 @@ class NetworkSetup:
     keep_checkpoints: bool = True
 
 
-def check_input(config: ExperimentConfig, family: str) -> str:
-    """``config``'s model input (or its model's default), after checking the model is of ``family``."""
-    spec = get_model(config.model.name)
-    if spec.family != family:
-        raise ConfigError(f"model {spec.name!r} belongs to the {spec.family!r} family, not {family!r}")
-    model_input = config.model.input or spec.default_input
-    if model_input not in spec.inputs:
-        raise ConfigError(f"model {spec.name!r} takes inputs {', '.join(spec.inputs)}, not {model_input!r}")
-    return model_input
-
-
 def train_network(
     config: ExperimentConfig,
     setup: Callable[[ExperimentConfig, list[str]], NetworkSetup],
@@ -358,7 +347,7 @@ def train_network(
         The test split is empty (after skipping unreadable files).
     """
     config = copy.deepcopy(config)
-    config.model.input = check_input(config, family)
+    config.model.input = model_input(config, family)
 
     context = distributed.setup(config.train.device)
     progress = progress and context.is_main

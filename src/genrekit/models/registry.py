@@ -107,6 +107,24 @@ def get_family(name: str) -> Family:
     return _FAMILIES[name]
 
 
+def model_input(config, family: str) -> str:
+    """The input ``config.model`` asks for (or its model's default), after checking that the model
+    belongs to ``family`` and takes that input; what every family's trainer checks first.
+
+    Raises
+    ------
+    ConfigError
+        An unknown model, a model of another family, or an input it does not take.
+    """
+    spec = get_model(config.model.name)
+    if spec.family != family:
+        raise ConfigError(f"model {spec.name!r} belongs to the {spec.family!r} family, not {family!r}")
+    chosen = config.model.input or spec.default_input
+    if chosen not in spec.inputs:
+        raise ConfigError(f"model {spec.name!r} takes inputs {', '.join(spec.inputs)}, not {chosen!r}")
+    return chosen
+
+
 def model_names() -> list[str]:
     _load()
     return sorted(_MODELS)

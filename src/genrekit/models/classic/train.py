@@ -14,12 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from genrekit.errors import ConfigError
 from genrekit.evaluate import check_training_split, track_metrics, write_run
 from genrekit.models.classic.fit import check_params, fit_classic
 from genrekit.models.classic.importance import write_importances
 from genrekit.models.classic.specs import CLASSIC_MODELS
-from genrekit.models.registry import get_model
+from genrekit.models.registry import get_model, model_input
 from genrekit.prepare import prepare_features
 from genrekit.runs import RunInfo, new_run_dir, write_tracks
 
@@ -43,9 +42,7 @@ def train_classic(config, *, progress: bool = True) -> Path:
         ``confusion.png``, ``tracks.csv``, ``search.csv`` and, for XGBoost, ``feature_importance.{csv,png}``.
     """
     spec = get_model(config.model.name)
-    model_input = config.model.input or spec.default_input
-    if model_input not in spec.inputs:
-        raise ConfigError(f"model {spec.name!r} takes inputs {spec.inputs}, not {model_input!r}")
+    chosen_input = model_input(config, spec.family)  # the classic trainer also trains the dask family
     config = configured(config)
     check_params(spec.name, config.model.params)  # before the features: a typo fails in a second, not after extraction
     data = prepare_features(config, progress=progress)
@@ -77,7 +74,7 @@ def train_classic(config, *, progress: bool = True) -> Path:
     info = RunInfo(
         family="classic",
         model=spec.name,
-        input=model_input,
+        input=chosen_input,
         dataset=data.dataset,
         split_kind=data.split_kind,
         train_seconds=round(result.fit_seconds, 3),
@@ -110,7 +107,7 @@ def train_classic(config, *, progress: bool = True) -> Path:
         metrics["valid"] = result.valid_metrics
     header = [
         f"run {run_dir.name}",
-        f"model {spec.name} (classic, input {model_input}); dataset {data.dataset} ({config.data.source})",
+        f"model {spec.name} (classic, input {chosen_input}); dataset {data.dataset} ({config.data.source})",
         f"{data.unit}s train/valid/test: {counts['train']}/{counts['valid']}/{counts['test']}"
         + (f"; chunks of {data.chunk_seconds:g} s" if chunked else ""),
         f"selected {metrics['search']['selected']} by {metrics['search']['selection']}; fitted on train only",
