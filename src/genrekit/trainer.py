@@ -159,6 +159,25 @@ def warmup_cosine(total_steps: int, *, warmup_fraction: float = WARMUP_FRACTION)
 
 
 # ---------------------------------------------------------------------- prediction
+def predict_logits(
+    model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 64, device: torch.device | str = "cpu", precision: str = "fp32"
+) -> np.ndarray:
+    """The network's outputs (pre-softmax) for every example, in order, with the model in eval mode.
+
+    Parameters
+    ----------
+    inputs : torch.Tensor [shape=(n, ...)]
+
+    Returns
+    -------
+    logits : np.ndarray [shape=(n, num_classes), dtype=float64]
+    """
+    out = list(_forward(model, inputs, batch_size=batch_size, device=device, precision=precision))
+    if not out:
+        return np.zeros((0, 0))
+    return torch.cat(out).double().numpy()
+
+
 def predict_proba(
     model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 64, device: torch.device | str = "cpu", precision: str = "fp32"
 ) -> np.ndarray:
@@ -172,20 +191,27 @@ def predict_proba(
     -------
     proba : np.ndarray [shape=(n, num_classes), dtype=float64]
     """
-    device = torch.device(device)
-    was_training = model.training
-    model.eval()
-    out = []
-    with torch.no_grad():
-        for start in range(0, len(inputs), batch_size):
-            x = inputs[start : start + batch_size].to(device, non_blocking=True)
-            with _autocast(device, precision):
-                logits = model(x)
-            out.append(torch.softmax(logits.float(), dim=-1).cpu())
-    model.train(was_training)
+    out = [torch.softmax(logits, dim=-1) for logits in _forward(model, inputs, batch_size=batch_size, device=device,
+                                                                 precision=precision)]
     if not out:
         return np.zeros((0, 0))
     return torch.cat(out).double().numpy()
+
+
+def _forward(model: nn.Module, inputs: torch.Tensor, *, batch_size: int, device, precision: str):
+    """float32 logits on the CPU, one batch at a time, in eval mode and without gradients."""
+    device = torch.device(device)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for start in range(0, len(inputs), batch_size):
+                x = inputs[start : start + batch_size].to(device, non_blocking=True)
+                with _autocast(device, precision):
+                    logits = model(x)
+                yield logits.float().cpu()
+    finally:
+        model.train(was_training)
 
 
 def evaluate_tracks(

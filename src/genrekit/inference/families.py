@@ -122,29 +122,27 @@ class NetworkPredictor(Predictor):
         self.batch_size = int(batch_size or network.batch_size)
 
     def _segment_scores(self, segments):
-        import torch  # only networks need it; a classic model predicts without importing torch
+        import torch  # only networks need it: a classic model predicts without importing torch
 
-        module, device = self.network.model, self.network.device
-        module.eval()
+        # imports torch only when needed
+        from genrekit.trainer import predict_logits
+
+        network = self.network
         n = len(segments)
         proba = np.full((n, len(self.labels)), np.nan)
         logits = np.full((n, len(self.labels)), np.nan)
         errors: list[str | None] = []
-        with torch.no_grad():
-            for i, segment in enumerate(segments):
-                try:
-                    chunks = self.network.chunks(segment, self.sample_rate)
-                except AudioError as exc:
-                    errors.append(exc.reason)
-                    continue
-                out = []
-                for start in range(0, len(chunks), self.batch_size):
-                    x = torch.from_numpy(np.ascontiguousarray(chunks[start : start + self.batch_size], dtype=np.float32))
-                    out.append(module(x.to(device)).float().cpu().numpy())
-                z = np.concatenate(out).astype(np.float64)
-                logits[i] = z.mean(axis=0)
-                proba[i] = softmax(z, axis=-1).mean(axis=0)
-                errors.append(None)
+        for i, segment in enumerate(segments):
+            try:
+                chunks = network.chunks(segment, self.sample_rate)
+            except AudioError as exc:
+                errors.append(exc.reason)
+                continue
+            inputs = torch.from_numpy(np.ascontiguousarray(chunks, dtype=np.float32))
+            z = predict_logits(network.model, inputs, batch_size=self.batch_size, device=network.device)
+            logits[i] = z.mean(axis=0)
+            proba[i] = softmax(z, axis=-1).mean(axis=0)
+            errors.append(None)
         return proba, logits, errors
 
 
