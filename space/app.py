@@ -81,7 +81,10 @@ def build_demo(model: core.AppModel | None, *, limits: core.UploadLimits, proble
 
         with gr.Row():
             with gr.Column(scale=1):
-                audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Track", elem_id="track")
+                # the browser's own player: Gradio's waveform player shows a wrong length just under
+                # whole minutes (119.9 s reads "1:00"); the browser's reads "1:59", like every player
+                audio = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Track", elem_id="track",
+                                 waveform_options=gr.WaveformOptions(show_recording_waveform=False))
                 button = gr.Button("Classify", variant="primary")
                 status = gr.Markdown(elem_id="status")
             with gr.Column(scale=2):
@@ -219,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = build_demo(model, limits=limits, problem=problem, picker=picker)
     demo.queue(default_concurrency_limit=args.concurrency, max_size=QUEUE_SIZE)
     demo.launch(server_name=args.host, server_port=args.port, max_file_size=limits.max_bytes,
-                allowed_paths=[str(EXAMPLES_DIR)], show_error=True, css=core.PAGE_CSS)
+                allowed_paths=[str(EXAMPLES_DIR)], show_error=True)
     return 0
 
 

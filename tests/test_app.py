@@ -330,12 +330,12 @@ def test_short_quiet_track_is_classical_without_timeline(tmp_path):
     assert "most likely **classical** (70%)" in result.status_markdown()
 
 
-def test_status_states_the_true_track_length_and_the_page_hides_the_players(tmp_path):
-    """Gradio's player shows 119.9 s as "1:00" (floored minutes of the unrounded length beside
-    rounded seconds); the page hides that label and the status line gives the length."""
+def test_page_durations_are_cut_to_whole_seconds_as_players_show_them(tmp_path):
+    """The page's lengths agree with the browser's player, which shows 119.9 s as "1:59"."""
+    assert [uploads.clock(s) for s in (119.9, 29.99995, 30.013, 3599.6, 3600.0)] == [
+        "1:59", "0:30", "0:30", "59:59", "1:00:00"]
     result = core.classify_upload(fake_model(), write_tone(tmp_path / "two-minutes.wav", 119.9))
-    assert result.status_markdown().startswith("Track length 2:00. Analysed 2:00 of audio")
-    assert "#track #duration" in core.PAGE_CSS and "display: none" in core.PAGE_CSS
+    assert result.status_markdown().startswith("Analysed 1:59 of audio")
 
 
 def test_long_track_gets_a_timeline_that_follows_the_audio(tmp_path):

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from fixtures import EXAMPLES
-from genrekit.data.audio import load_audio
+from genrekit.data.audio import load_audio, write_audio
 from genrekit.inference import load_predictor
 
 # one worker runs the modules that share the trained app run, so it is trained once
@@ -87,6 +88,31 @@ def test_upload_shows_genres_chart_and_timeline(browser, app_url, app_run, tmp_p
         assert example.stem in label
     page.close()
     assert shot.stat().st_size > 10_000
+
+
+def test_player_is_the_browsers_own_and_shows_the_true_length(browser, app_url, tmp_path):
+    """Gradio's waveform player read "1:00" for a 119.9 s file; the browser's own player is used,
+    and its media element holds the file's true length (its controls read "1:59")."""
+    sr = 8000
+    t = np.arange(int(119.9 * sr)) / sr
+    path = tmp_path / "two-minutes.wav"
+    write_audio(path, (0.2 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), sr)
+
+    page = browser.new_page(viewport={"width": 1280, "height": 1100})
+    page.goto(app_url, wait_until="domcontentloaded", timeout=TIMEOUT_MS)
+    page.wait_for_selector("#track input[type=file]", state="attached", timeout=TIMEOUT_MS)
+    page.set_input_files("#track input[type=file]", str(path))
+    status = wait_for_status(page, "most likely")
+    assert "The track is 1:59 long" in status  # the page counts as the player does (this server reads 30 s)
+    page.wait_for_function("() => document.querySelector('#track audio')?.duration > 0", timeout=TIMEOUT_MS)
+    player = page.evaluate("""() => {
+        const audio = document.querySelector('#track audio');
+        return {controls: audio.controls, shown: audio.offsetParent !== null, duration: audio.duration,
+                waveform_label: document.querySelector('#track #duration') !== null};
+    }""")
+    assert player["controls"] and player["shown"] and not player["waveform_label"]
+    assert player["duration"] == pytest.approx(119.9, abs=0.01)
+    page.close()
 
 
 def test_microphone_recording_is_classified(browser, app_url):

@@ -26,7 +26,6 @@ from genrekit.app.picker import ModelPicker, RunChoice, Selection, list_runs, ru
 from genrekit.app.results import (
     FALLBACK_WINDOW_SECONDS,
     MAX_TIMELINE_WINDOWS,
-    PAGE_CSS,
     TIMELINE_GENRES,
     AppResult,
     bar_frame,
@@ -84,7 +83,6 @@ __all__ = [
     "TAG_COLUMNS",
     "TAG_COUNT",
     "TAG_SECONDS",
-    "PAGE_CSS",
     "TIMELINE_GENRES",
     "TRAIN_COMMAND",
     "AppModel",

@@ -36,11 +36,6 @@ class AppResult:
         is not longer than one model window.
     seconds : float
         Seconds analysed.
-    track_seconds : float or None
-        The whole upload's length as its header declares it (None: not known). Gradio's player
-        shows a wrong total for lengths just under a whole minute (119.9 s reads "1:00": it floors
-        the minutes of the unrounded length and rounds the seconds), so the app hides that label
-        (:data:`PAGE_CSS`) and the status line states the length instead.
     notes : list of str
         Messages for the user.
     tags : TagPanel or None
@@ -53,7 +48,6 @@ class AppResult:
     seconds: float
     notes: list[str] = field(default_factory=list)
     tags: TagPanel | None = None
-    track_seconds: float | None = None
 
     @property
     def top(self) -> str:
@@ -63,8 +57,7 @@ class AppResult:
     def status_markdown(self) -> str:
         """A line on what was analysed, plus any notes."""
         windows = "" if self.timeline is None else f", {self.timeline['time_s'].nunique()} windows"
-        length = "" if self.track_seconds is None else f"Track length {clock(self.track_seconds)}. "
-        summary = (f"{length}Analysed {clock(self.seconds)} of audio{windows}: most likely **{self.top}** "
+        summary = (f"Analysed {clock(self.seconds)} of audio{windows}: most likely **{self.top}** "
                    f"({self.scores[self.top]:.0%}).")
         lines = [summary]
         lines += [f"⚠️ {note}" for note in self.notes]
@@ -74,10 +67,6 @@ class AppResult:
         """The tag panel's text ('' when the app shows no tags)."""
         return "" if self.tags is None else self.tags.markdown()
 
-
-#: The page's style: hides the total-length label of the track player (elem_id ``track``), which
-#: Gradio formats wrongly just under whole minutes; the status line gives the true length.
-PAGE_CSS = "#track #duration { display: none; }"
 
 #: Genres drawn on the timeline (the most probable over the track), to keep the plot readable.
 TIMELINE_GENRES = 5

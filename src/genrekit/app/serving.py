@@ -66,7 +66,7 @@ def classify_upload(model: AppModel, path: str | Path | None, *, limits: UploadL
     else:
         tags = None if model.tag_note is None else TagPanel(note=model.tag_note)
     return AppResult(scores=scores, bars=bar_frame(scores), timeline=frame, seconds=upload.seconds, notes=upload.notes,
-                     tags=tags, track_seconds=upload.total_seconds)
+                     tags=tags)
 
 
 def warm_up(model: AppModel) -> float:

@@ -155,8 +155,10 @@ def read_upload(path: str | Path | None, *, sr: int = DEFAULT_SR, limits: Upload
 
 
 def clock(seconds: float) -> str:
-    """``m:ss`` (or ``h:mm:ss``) for a duration in seconds, as the page shows durations."""
-    seconds = round(seconds)
+    """``m:ss`` (or ``h:mm:ss``) for a duration in seconds, in whole seconds cut down as media players
+    show them (119.9 s is "1:59"), so the page's numbers agree with the browser's player; a
+    millisecond's slack keeps a length counted in samples (29.99995 s) on its whole second."""
+    seconds = int(seconds + 1e-3)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
