@@ -275,30 +275,10 @@ def analyse_album(
             except Exception as exc:  # noqa: BLE001 - one odd file must not lose the rest of the album
                 problems.append({"file": name, "reason": f"analysis failed: {type(exc).__name__}: {exc}"})
                 continue
-            title = read_title(path) or path.stem
-            key = {"track": number, "file": name, "title": title}
-            windows = prediction.windows
-            window_proba = windows[labels].to_numpy(dtype=np.float64)
-            scored = ~np.isnan(window_proba).any(axis=1)
-            winners = [labels[i] for i in window_proba[scored].argmax(axis=1)]
-            timeline_genre, share = _majority(winners, window_proba[scored], labels)
-            if prediction.notes:  # what decodes is shorter than the header says
-                duration = float(windows["end_s"].max())
-            track_rows.append({**key, "duration_s": round(duration, 3), "genre": prediction.genre,
-                               "probability": float(prediction.probabilities.max()), "timeline_genre": timeline_genre,
-                               "timeline_share": share, "note": "; ".join(prediction.notes),
-                               **dict(zip(labels, prediction.probabilities))})
-            for member, member_prediction, weight in zip(ensemble.members, prediction.members, ensemble.weights):
-                ident = {**key, "model": member.name, "run": member.run, "family": member.family}
-                proba = dict.fromkeys(labels, 0.0) | dict(zip(member_prediction.labels, member_prediction.probabilities))
-                prob_rows.append({**ident, "weight": float(weight), "genre": member_prediction.genre, **proba})
-                scores = dict(zip(member_prediction.labels, member_prediction.log_scores))
-                logit_rows.append({**ident, "kind": member_prediction.score_kind, **{g: scores.get(g, np.nan) for g in labels}})
-            for i, row in enumerate(windows.itertuples(index=False)):
-                values = window_proba[i]
-                timeline_rows.append({**key, "window": i, "start_s": row.start_s, "end_s": row.end_s,
-                                      "genre": labels[int(np.argmax(values))] if scored[i] else "",
-                                      **dict(zip(labels, values))})
+            rows = _track_rows({"track": number, "file": name, "title": read_title(path) or path.stem},
+                               prediction, duration, ensemble)
+            for table, row in zip((track_rows, prob_rows, logit_rows, timeline_rows), rows):
+                table.extend(row)
 
     tracks = pd.DataFrame(track_rows, columns=track_columns(labels))
     probabilities = pd.DataFrame(prob_rows, columns=probability_columns(labels))
@@ -328,6 +308,35 @@ def analyse_album(
     written[README_FILE] = target / README_FILE
     return AlbumReport(folder, target, labels, tracks, probabilities, logits, timeline, problem_table, summary,
                        figure, written, seconds)
+
+
+def _track_rows(key: dict, prediction, duration: float, ensemble: Ensemble) -> tuple[list, list, list, list]:
+    """One analysed track's rows of tracks.csv (one), probabilities.csv and logits.csv (one per
+    model) and timeline.csv (one per window); ``key`` holds ``track``, ``file`` and ``title``."""
+    labels = list(ensemble.labels)
+    windows = prediction.windows
+    window_proba = windows[labels].to_numpy(dtype=np.float64)
+    scored = ~np.isnan(window_proba).any(axis=1)
+    winners = [labels[i] for i in window_proba[scored].argmax(axis=1)]
+    timeline_genre, share = _majority(winners, window_proba[scored], labels)
+    if prediction.notes:  # what decodes is shorter than the header says
+        duration = float(windows["end_s"].max())
+    track = {**key, "duration_s": round(duration, 3), "genre": prediction.genre,
+             "probability": float(prediction.probabilities.max()), "timeline_genre": timeline_genre,
+             "timeline_share": share, "note": "; ".join(prediction.notes),
+             **dict(zip(labels, prediction.probabilities))}
+    prob_rows, logit_rows = [], []
+    for member, member_prediction, weight in zip(ensemble.members, prediction.members, ensemble.weights):
+        ident = {**key, "model": member.name, "run": member.run, "family": member.family}
+        proba = dict.fromkeys(labels, 0.0) | dict(zip(member_prediction.labels, member_prediction.probabilities))
+        prob_rows.append({**ident, "weight": float(weight), "genre": member_prediction.genre, **proba})
+        scores = dict(zip(member_prediction.labels, member_prediction.log_scores))
+        logit_rows.append({**ident, "kind": member_prediction.score_kind, **{g: scores.get(g, np.nan) for g in labels}})
+    timeline_rows = [{**key, "window": i, "start_s": row.start_s, "end_s": row.end_s,
+                      "genre": labels[int(np.argmax(window_proba[i]))] if scored[i] else "",
+                      **dict(zip(labels, window_proba[i]))}
+                     for i, row in enumerate(windows.itertuples(index=False))]
+    return [track], prob_rows, logit_rows, timeline_rows
 
 
 def _majority(winners: list[str], proba: np.ndarray, labels: list[str]) -> tuple[str, float]:
