@@ -14,6 +14,8 @@ from genrekit.evaluate import (
     classification_metrics,
     format_report,
     is_leaky,
+    macro_f1_of_confusion,
+    score_intervals,
     split_label,
     track_metrics,
     write_evaluation,
@@ -84,6 +86,47 @@ def test_format_report_lists_every_class_and_the_confusion():
         assert label in text
     assert "confusion (rows = true, columns = predicted)" in text
     assert "n = 4 tracks" in text
+    assert "95% intervals: accuracy 0.301-0.954 (Wilson), macro F1 " in text  # 3 of 4 right
+
+
+def test_macro_f1_of_a_confusion_matrix_is_scikit_learns():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        y_true, y_pred = rng.integers(0, 3, 40), rng.integers(0, 3, 40)
+        y_pred[:5] = 0  # some classes are never predicted in some draws, others never true
+        m = classification_metrics(y_true, y_pred, LABELS)
+        assert macro_f1_of_confusion(m["confusion"]) == pytest.approx(m["macro_f1"])
+        partial = classification_metrics(y_true, y_pred, LABELS, average_over=["blues", "rock"])
+        assert macro_f1_of_confusion(partial["confusion"], [0, 2]) == pytest.approx(partial["macro_f1"])
+
+
+def test_intervals_hold_the_score_and_shrink_with_more_test_units():
+    m = classification_metrics([0, 0, 1, 1, 2, 2, 0, 1], [0, 1, 1, 1, 2, 0, 0, 1], LABELS)
+    small = score_intervals(m)
+    big = score_intervals({**m, "confusion": (np.asarray(m["confusion"]) * 25).tolist()})  # same rates, 200 units
+    for name in ("accuracy", "macro_f1"):
+        for interval in (small[name], big[name]):
+            assert interval[0] <= m[name] <= interval[1]
+        assert big[name][1] - big[name][0] < 0.5 * (small[name][1] - small[name][0])
+    assert score_intervals(m) == small  # seeded: a run's interval reads the same every time
+    # every one of 150 right: Wilson's lower bound n / (n + z^2), not a width of zero
+    perfect = classification_metrics([0, 1, 2] * 50, [0, 1, 2] * 50, LABELS)
+    assert score_intervals(perfect)["accuracy"][0] == pytest.approx(150 / (150 + 1.959964**2), abs=1e-6)
+    assert np.isnan(score_intervals({"confusion": [[0, 0], [0, 0]]})["accuracy"][0])
+
+
+def test_macro_f1_interval_covers_the_true_value_about_95_times_in_100():
+    # a classifier whose (true, predicted) pairs have known probabilities: its population macro F1 is
+    # exact; test sets of 300 drawn from it should put that value inside the interval ~95 % of the time
+    joint = np.array([[0.25, 0.05, 0.03], [0.04, 0.22, 0.06], [0.02, 0.08, 0.25]])
+    truth = macro_f1_of_confusion(joint)
+    rng = np.random.default_rng(7)
+    trials, covered = 200, 0
+    for _ in range(trials):
+        confusion = rng.multinomial(300, joint.ravel()).reshape(3, 3)
+        low, high = score_intervals({"confusion": confusion.tolist(), "labels": LABELS}, resamples=1000)["macro_f1"]
+        covered += low <= truth <= high
+    assert 0.89 <= covered / trials <= 0.99
 
 
 def test_write_evaluation_writes_metrics_report_and_plots(tmp_path):

@@ -60,6 +60,8 @@ def test_collect_results_reads_every_finished_run(runs):
     assert table.loc[1, "accuracy"] == pytest.approx(0.75)
     assert table.loc[1, "macro_f1"] == pytest.approx((2 / 3 + 0.8) / 2)
     assert set(table["run"]) == {f.name for f in folders}
+    assert table.loc[1, "accuracy_low"] < 0.75 < table.loc[1, "accuracy_high"]
+    assert table.loc[1, "macro_f1_low"] <= table.loc[1, "macro_f1"] <= table.loc[1, "macro_f1_high"]
     assert (table["n_test"] == 4).all() and (table["train_seconds"] == 1.5).all()
 
 
@@ -112,6 +114,8 @@ def test_results_command_prints_the_table(runs, tmp_path, capsys):
     assert main(["results", "--runs", str(root), "--out", str(tmp_path / "out")]) == 0
     out = capsys.readouterr().out
     # the generated set by its size: 100 clips (the default) x 2 genres x 30 s, leaky rows too
-    assert "| synthetic (200 x 30 s) | leaky-chunks (LEAKY) | xgboost | features | chunk | - | 1.000 |" in out
-    assert "| synthetic (200 x 30 s) | artist | logreg | features | track | - | 0.750 | 0.733 |" in out
+    # each score with its 95 % interval (Wilson for accuracy: 4 of 4 right is 0.51-1.00)
+    assert "| synthetic (200 x 30 s) | leaky-chunks (LEAKY) | xgboost | features | chunk | - | 1.000 (0.51-1.00) |" in out
+    assert "| synthetic (200 x 30 s) | artist | logreg | features | track | - | 0.750 (0.30-0.95) | 0.733 (" in out
+    assert "95% intervals" in out
     assert (tmp_path / "out" / "results.md").is_file() and (tmp_path / "out" / "results.csv").is_file()

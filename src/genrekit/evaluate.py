@@ -104,6 +104,77 @@ def track_metrics(track_ids, proba: np.ndarray, y_true_by_track: dict, labels: l
     return classification_metrics(y_true, track_proba.argmax(axis=1), labels)
 
 
+#: Confidence level of the interval every test score is reported with, and the resamples behind
+#: the macro-F1 interval.
+INTERVAL_LEVEL = 0.95
+BOOTSTRAP_RESAMPLES = 2000
+
+
+def score_intervals(metrics: dict, *, level: float = INTERVAL_LEVEL, resamples: int = BOOTSTRAP_RESAMPLES,
+                    seed: int = 0) -> dict[str, tuple[float, float]]:
+    """Confidence intervals of a score's accuracy and macro F1, from its confusion matrix.
+
+    Accuracy: the Wilson score interval of ``correct`` of ``n`` (``scipy.stats.binomtest``), which
+    stays sensible near 0 and 1 and for small test sets. Macro F1: the percentile bootstrap over
+    the scored units (drawing ``n`` units with replacement is drawing the confusion matrix's
+    cells from a multinomial), averaged over ``macro_f1_labels`` when the score was.
+
+    Both treat the scored units as independent draws. Tracks of one artist, and the chunks of one
+    track that a leaky score counts, are not, so the true uncertainty of such scores is wider.
+
+    Parameters
+    ----------
+    metrics : dict
+        A :func:`classification_metrics` dict (``confusion``, ``labels``, optionally
+        ``macro_f1_labels``), e.g. ``metrics.json``'s ``test``.
+    level : float
+        Confidence level.
+    resamples : int
+        Bootstrap resamples for macro F1.
+    seed : int
+        Seed of the bootstrap, so a run's interval reads the same every time.
+
+    Returns
+    -------
+    dict
+        ``{"accuracy": (low, high), "macro_f1": (low, high)}``; NaNs when nothing was scored.
+    """
+    from scipy.stats import binomtest
+
+    confusion = np.asarray(metrics.get("confusion", []), dtype=np.int64)
+    n = int(confusion.sum())
+    if n == 0:
+        return {"accuracy": (np.nan, np.nan), "macro_f1": (np.nan, np.nan)}
+    accuracy = binomtest(int(np.trace(confusion)), n).proportion_ci(confidence_level=level, method="wilson")
+    labels = list(metrics.get("labels") or range(len(confusion)))
+    averaged = [labels.index(label) for label in metrics.get("macro_f1_labels", labels)]
+    rng = np.random.default_rng(seed)
+    k = len(confusion)
+    draws = rng.multinomial(n, confusion.ravel() / n, size=resamples).reshape(resamples, k, k)
+    f1 = macro_f1_of_confusion(draws, averaged)
+    tail = (1 - level) / 2
+    low, high = np.quantile(f1, [tail, 1 - tail])
+    return {"accuracy": (float(accuracy.low), float(accuracy.high)), "macro_f1": (float(low), float(high))}
+
+
+def macro_f1_of_confusion(confusion: np.ndarray, averaged: list[int] | None = None) -> np.ndarray:
+    """Macro F1 of one confusion matrix ``(k, k)`` or a stack ``(..., k, k)`` (rows true, columns
+    predicted), averaged over the class ids ``averaged`` (default all); a class with neither true
+    nor predicted units scores 0, as scikit-learn's ``zero_division=0`` does."""
+    confusion = np.asarray(confusion, dtype=np.float64)
+    hits = np.diagonal(confusion, axis1=-2, axis2=-1)
+    both = confusion.sum(axis=-1) + confusion.sum(axis=-2)  # true + predicted = 2 tp + fp + fn
+    f1 = np.divide(2 * hits, both, out=np.zeros_like(hits), where=both > 0)
+    ids = list(range(confusion.shape[-1])) if averaged is None else list(averaged)
+    return f1[..., ids].mean(axis=-1)
+
+
+def format_interval(interval, digits: int = 3) -> str:
+    """``'0.760-0.881'``; ``'-'`` for an interval that could not be computed."""
+    low, high = interval
+    return "-" if np.isnan(low) or np.isnan(high) else f"{low:.{digits}f}-{high:.{digits}f}"
+
+
 #: Values of ``train.class_weight``.
 CLASS_WEIGHTS = ("balanced",)
 
@@ -170,6 +241,10 @@ def format_report(metrics: dict, *, title: str = "") -> str:
     if title:
         lines.append(title)
     lines.append(f"accuracy {metrics['accuracy']:.4f}   macro F1 {metrics['macro_f1']:.4f}   n = {metrics['n']} {unit}s")
+    if metrics.get("confusion"):
+        intervals = score_intervals(metrics)
+        lines.append(f"{INTERVAL_LEVEL:.0%} intervals: accuracy {format_interval(intervals['accuracy'])} (Wilson), "
+                     f"macro F1 {format_interval(intervals['macro_f1'])} (bootstrap over {unit}s)")
     lines.append("")
     lines.append(f"{'':<{width}}  precision  recall      f1  support")
     for label in labels:

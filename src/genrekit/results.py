@@ -22,7 +22,7 @@ import pandas as pd
 from genrekit import paths
 from genrekit.data.datasets import SOURCE_PREFIXES
 from genrekit.errors import RunError
-from genrekit.evaluate import LEAKY_NOTE, is_leaky, split_label
+from genrekit.evaluate import INTERVAL_LEVEL, LEAKY_NOTE, format_interval, is_leaky, score_intervals, split_label
 from genrekit.runs import find_runs, read_run
 
 #: Columns of :func:`collect_results`, in order.
@@ -34,6 +34,10 @@ RESULT_COLUMNS = [
     "unit",
     "accuracy",
     "macro_f1",
+    "accuracy_low",
+    "accuracy_high",
+    "macro_f1_low",
+    "macro_f1_high",
     "n_test",
     "train_seconds",
     "run",
@@ -101,6 +105,7 @@ def collect_results(runs_root: str | Path | None = None) -> pd.DataFrame:
         leaky = is_leaky(kind)
         seconds = info.train_seconds
         eval_dataset = (info.extra or {}).get("eval_dataset")
+        intervals = score_intervals(test)
         rows.append(
             {
                 "dataset": dataset_label(record),
@@ -110,6 +115,10 @@ def collect_results(runs_root: str | Path | None = None) -> pd.DataFrame:
                 "unit": record.metrics.get("unit") or info.unit,
                 "accuracy": float(test["accuracy"]),
                 "macro_f1": float(test.get("macro_f1", math.nan)),
+                "accuracy_low": intervals["accuracy"][0],
+                "accuracy_high": intervals["accuracy"][1],
+                "macro_f1_low": intervals["macro_f1"][0],
+                "macro_f1_high": intervals["macro_f1"][1],
                 "n_test": int(test.get("n", info.n_test or 0)),
                 "train_seconds": float(seconds) if seconds is not None else math.nan,
                 "run": folder.name,
@@ -212,8 +221,13 @@ def to_markdown(table: pd.DataFrame) -> str:
     shown = table[list(_SHOWN)].rename(columns=_SHOWN) if len(table) else pd.DataFrame(columns=list(_SHOWN.values()))
     header = list(shown.columns)
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" if _numeric(c) else "---" for c in header) + "|"]
-    for _, row in shown.iterrows():
-        lines.append("| " + " | ".join(_cell(column, row[column]) for column in header) + " |")
+    for (_, row), (_, full) in zip(shown.iterrows(), table.iterrows()):
+        cells = [_cell(column, row[column]) for column in header]
+        for i, column in enumerate(header):
+            if column in _INTERVALS:  # the score, then its interval
+                low, high = (full[name] for name in _INTERVALS[column])
+                cells[i] += f" ({format_interval((low, high), digits=2)})" if pd.notna(low) and pd.notna(high) else ""
+        lines.append("| " + " | ".join(cells) + " |")
     if len(table) and table["leaky"].any():
         lines.append("")
         lines.append(f"(LEAKY) {LEAKY_NOTE.removeprefix('LEAKY: ')} Compare with the track-level rows of the same dataset.")
@@ -221,12 +235,21 @@ def to_markdown(table: pd.DataFrame) -> str:
         lines.append("")
         lines.append("Scores are on the test split of the split kind shown. Unit 'track': one prediction per track "
                      "(for models trained on chunks of 'chunk s' seconds, the mean of the chunk probabilities).")
+        lines.append("")
+        lines.append(f"In brackets, {INTERVAL_LEVEL:.0%} intervals: Wilson for accuracy, a bootstrap over the test "
+                     "units for macro F1. They take the test units as independent; tracks of one artist (and chunks "
+                     "of one track) are not, so the true uncertainty is wider. Two rows whose "
+                     "intervals overlap widely are not shown to differ.")
     if len(table) and table["split_kind"].str.endswith(CROSS_DATASET).any():
         lines.append("")
         lines.append(f"Rows 'A -> B' {CROSS_DATASET}: a run trained on A scored on dataset B ('all': every track of B; "
                      "else one side of B's own split), on the genres the two share or a genre map maps; tracks of "
                      "other genres are left out. Each run's report.txt gives the counts.")
     return "\n".join(lines) + "\n"
+
+
+# Markdown header -> the columns of its interval.
+_INTERVALS = {"accuracy": ("accuracy_low", "accuracy_high"), "macro F1": ("macro_f1_low", "macro_f1_high")}
 
 
 def _numeric(header: str) -> bool:
