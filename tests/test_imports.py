@@ -195,7 +195,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("genrekit.prepare", "genrekit.evaluate", "genrekit.trainer"),
     ("genrekit.models.registry", "genrekit.checkpoint", "genrekit.network_runs"),
     ("genrekit.models",),
-    ("genrekit.train", "genrekit.rescore", "genrekit.results", "genrekit.label_noise"),
+    ("genrekit.train", "genrekit.rescore", "genrekit.results", "genrekit.compare", "genrekit.label_noise"),
     ("genrekit.inference",),
     ("genrekit.ensemble", "genrekit.cross_dataset"),
     ("genrekit.album", "genrekit.album_plots", "genrekit.app", "genrekit.space_bundle", "genrekit.pipeline",

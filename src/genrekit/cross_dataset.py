@@ -334,7 +334,8 @@ def score_predictor(
     predictions["label"] = [label_of[g] for g in predictions["genre"]]
     truth = np.array([labels.index(label) for label in predictions["label"]])
     covered = [label for label in labels if label in set(predictions["label"])]
-    scores = classification_metrics(truth, proba.argmax(axis=1), labels, average_over=covered)
+    scores = classification_metrics(truth, proba.argmax(axis=1), labels, average_over=covered,
+                                    units=predictions["track_id"])
     predictions["predicted"] = [labels[i] for i in proba.argmax(axis=1)]
     for i, label in enumerate(labels):
         predictions[label] = proba[:, i]

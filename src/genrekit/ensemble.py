@@ -128,7 +128,7 @@ def _score(ensemble: Ensemble, tracks: pd.DataFrame, *, progress: bool):
     truth = np.array([ensemble.labels.index(g) for g in kept["genre"]])
     stacked = [np.asarray(p) for p in member_proba]
     proba = ensemble.combine(stacked)
-    scores = classification_metrics(truth, proba.argmax(axis=1), ensemble.labels)
+    scores = classification_metrics(truth, proba.argmax(axis=1), ensemble.labels, units=kept["track_id"])
     members = []
     for i, (member, p) in enumerate(zip(ensemble.members, stacked)):
         # on the ensemble's label map, so tracks of a genre the member lacks count as its errors

@@ -68,13 +68,16 @@ def aggregate_by_track(track_ids, proba: np.ndarray) -> tuple[np.ndarray, np.nda
     return grouped.index.to_numpy(), grouped.to_numpy()
 
 
-def classification_metrics(y_true, y_pred, labels: list[str], *, average_over: list[str] | None = None) -> dict:
+def classification_metrics(y_true, y_pred, labels: list[str], *, average_over: list[str] | None = None,
+                           units=None) -> dict:
     """Accuracy, macro F1, per-class precision/recall/F1 and the confusion matrix.
 
     ``y_true`` and ``y_pred`` are class ids (indices into ``labels``). ``average_over`` names the
     labels macro F1 averages over (default: all); a cross-dataset score averages over the genres
     its data holds, so a genre the data lacks is not an F1 of 0 (predicting it is still an error).
-    The labels are then recorded as ``macro_f1_labels``.
+    The labels are then recorded as ``macro_f1_labels``. With ``units`` (the id of each scored
+    track, or chunk), the scores also keep ``units``, ``truth`` and ``predicted`` (class ids), so two
+    runs scored on the same tracks can be compared track by track (:mod:`genrekit.compare`).
     """
     y_true = np.asarray(y_true, dtype=int)
     y_pred = np.asarray(y_pred, dtype=int)
@@ -94,6 +97,11 @@ def classification_metrics(y_true, y_pred, labels: list[str], *, average_over: l
     }
     if average_over is not None:
         scores["macro_f1_labels"] = list(average_over)
+    if units is not None:
+        units = [str(u) for u in units]
+        if len(units) != len(y_true):
+            raise ValueError(f"{len(units)} unit ids for {len(y_true)} scores")
+        scores |= {"units": units, "truth": y_true.tolist(), "predicted": y_pred.tolist()}
     return scores
 
 
@@ -101,7 +109,7 @@ def track_metrics(track_ids, proba: np.ndarray, y_true_by_track: dict, labels: l
     """Aggregate chunk probabilities to tracks, then score: the one scoring path for every model."""
     ids, track_proba = aggregate_by_track(track_ids, proba)
     y_true = np.array([y_true_by_track[i] for i in ids])
-    return classification_metrics(y_true, track_proba.argmax(axis=1), labels)
+    return classification_metrics(y_true, track_proba.argmax(axis=1), labels, units=ids)
 
 
 #: Confidence level of the interval every test score is reported with, and the resamples behind

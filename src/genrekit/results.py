@@ -238,8 +238,8 @@ def to_markdown(table: pd.DataFrame) -> str:
         lines.append("")
         lines.append(f"In brackets, {INTERVAL_LEVEL:.0%} intervals: Wilson for accuracy, a bootstrap over the test "
                      "units for macro F1. They take the test units as independent; tracks of one artist (and chunks "
-                     "of one track) are not, so the true uncertainty is wider. Two rows whose "
-                     "intervals overlap widely are not shown to differ.")
+                     "of one track) are not, so the true uncertainty is wider. Two runs scored on the "
+                     "same tracks are compared track by track with 'genrekit compare A B'.")
     if len(table) and table["split_kind"].str.endswith(CROSS_DATASET).any():
         lines.append("")
         lines.append(f"Rows 'A -> B' {CROSS_DATASET}: a run trained on A scored on dataset B ('all': every track of B; "

@@ -22,7 +22,8 @@ VERBOSE_ENV = "GENREKIT_VERBOSE"
 COMMAND_MODULES = [
     "genrekit.cli.data",
     "genrekit.cli.features",
-    "genrekit.cli.run", "genrekit.cli.train", "genrekit.cli.evaluate", "genrekit.cli.results", "genrekit.cli.config",
+    "genrekit.cli.run", "genrekit.cli.train", "genrekit.cli.evaluate", "genrekit.cli.results",
+    "genrekit.cli.compare", "genrekit.cli.config",
     "genrekit.cli.experiment",
     "genrekit.cli.predict", "genrekit.cli.album", "genrekit.cli.pretrained",
     "genrekit.cli.space",

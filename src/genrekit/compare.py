@@ -1,0 +1,216 @@
+"""Two runs scored on the same tracks, compared track by track (``genrekit compare A B``).
+
+Two scores whose intervals overlap may still differ: on the same test tracks, what counts is
+where the two models disagree. :func:`compare_runs` pairs the tracks both runs scored (the
+``units``, ``truth`` and ``predicted`` every run's ``metrics.json`` keeps) and gives
+
+- the four counts: both right, only A right, only B right, both wrong;
+- McNemar's exact test: under "A and B are equally accurate" each track only one of them gets
+  right is A's with probability 1/2, so the p-value is the two-sided binomial test of "only A"
+  among the discordant tracks;
+- the differences in accuracy and macro F1 (A minus B) with paired bootstrap intervals (the same
+  resampled tracks score both runs).
+
+Like every interval in genrekit, these take the tracks as independent draws; tracks of one artist
+are not, so read a p-value near the threshold with care.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import binomtest
+
+from genrekit.errors import RunError
+from genrekit.evaluate import (
+    BOOTSTRAP_RESAMPLES,
+    INTERVAL_LEVEL,
+    SCORED_SPLITS,
+    is_leaky,
+    macro_f1_of_confusion,
+    split_label,
+)
+from genrekit.rescore import rescore_run
+from genrekit.runs import read_run
+
+
+@dataclass
+class Comparison:
+    """Two runs on the tracks both scored; ``a`` and ``b`` are their folder names.
+
+    Attributes
+    ----------
+    n : int
+        Tracks (or chunks: ``unit``) both runs scored.
+    both_right, only_a, only_b, both_wrong : int
+        How the ``n`` split.
+    p_value : float
+        McNemar's exact two-sided test (1.0 when the runs never disagree).
+    accuracy_a, accuracy_b, macro_f1_a, macro_f1_b : float
+        The scores on the shared tracks.
+    accuracy_diff, macro_f1_diff : tuple of float
+        Paired bootstrap interval of A minus B at ``level``.
+    notes : list of str
+        What the reader must know (tracks only one run scored, a leaky split, different splits).
+    """
+
+    a: str
+    b: str
+    split: str
+    split_kind: str
+    unit: str
+    n: int
+    both_right: int
+    only_a: int
+    only_b: int
+    both_wrong: int
+    p_value: float
+    accuracy_a: float
+    accuracy_b: float
+    macro_f1_a: float
+    macro_f1_b: float
+    accuracy_diff: tuple[float, float]
+    macro_f1_diff: tuple[float, float]
+    level: float = INTERVAL_LEVEL
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_text(self) -> str:
+        """The comparison as a few lines of plain text."""
+        unit = f"{self.unit}s"
+        verdict = (f"A and B differ (p = {self.p_value:.3g} < {1 - self.level:.2g})" if self.p_value < 1 - self.level
+                   else f"no evidence that A and B differ (p = {self.p_value:.3g})")
+        lines = [
+            f"A: {self.a}",
+            f"B: {self.b}",
+            f"{self.split} split ({self.split_kind}), the {self.n} {unit} both scored",
+            "",
+            f"{'':<10} {'A':>7} {'B':>7}   A - B ({self.level:.0%} paired bootstrap)",
+            f"{'accuracy':<10} {self.accuracy_a:7.3f} {self.accuracy_b:7.3f}   "
+            f"{self.accuracy_a - self.accuracy_b:+.3f} {_bracket(self.accuracy_diff)}",
+            f"{'macro F1':<10} {self.macro_f1_a:7.3f} {self.macro_f1_b:7.3f}   "
+            f"{self.macro_f1_a - self.macro_f1_b:+.3f} {_bracket(self.macro_f1_diff)}",
+            "",
+            f"both right {self.both_right}, only A right {self.only_a}, only B right {self.only_b}, "
+            f"both wrong {self.both_wrong}",
+            f"McNemar's exact test: {verdict}",
+        ]
+        lines += [f"note: {note}" for note in self.notes]
+        return "\n".join(lines) + "\n"
+
+
+def compare_runs(run_a: str | Path, run_b: str | Path, *, split: str = "test", level: float = INTERVAL_LEVEL,
+                 resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0, progress: bool = False) -> Comparison:
+    """Compare two runs on the tracks of ``split`` that both scored.
+
+    A run whose ``metrics.json`` keeps no per-track predictions (written before genrekit kept
+    them) is re-scored first (:func:`genrekit.rescore.rescore_run`; ``progress`` shows its bars).
+
+    Raises
+    ------
+    RunError
+        If the runs scored different units (tracks vs chunks) or share no track, or their genres
+        differ.
+    genrekit.errors.GenrekitError
+        If a run must be re-scored and cannot be (its data or features are gone).
+    """
+    if split not in SCORED_SPLITS:
+        raise RunError(f"split must be one of {', '.join(SCORED_SPLITS)}, got {split!r}")
+    a, b = (_scored(run, split, progress=progress) for run in (run_a, run_b))
+    if a["unit"] != b["unit"]:
+        raise RunError(f"{a['name']} is scored per {a['unit']} and {b['name']} per {b['unit']}: nothing to pair")
+    labels = list(a["labels"])
+    if sorted(labels) != sorted(b["labels"]):
+        raise RunError(f"{a['name']} and {b['name']} know different genres ({', '.join(labels)} vs "
+                       f"{', '.join(b['labels'])})")
+    shared = sorted(set(a["predicted"]) & set(b["predicted"]))
+    if not shared:
+        raise RunError(f"{a['name']} and {b['name']} scored no {a['unit']} in common on their {split} splits "
+                       f"(different data or splits)")
+    truth = np.array([labels.index(a["truth"][u]) for u in shared])
+    if any(b["truth"][u] != a["truth"][u] for u in shared):
+        raise RunError(f"{a['name']} and {b['name']} disagree on the genre of some {a['unit']}s: different data")
+    pred_a = np.array([labels.index(a["predicted"][u]) for u in shared])
+    pred_b = np.array([labels.index(b["predicted"][u]) for u in shared])
+    right_a, right_b = pred_a == truth, pred_b == truth
+    only_a, only_b = int((right_a & ~right_b).sum()), int((~right_a & right_b).sum())
+    p_value = binomtest(only_a, only_a + only_b).pvalue if only_a + only_b else 1.0
+    averaged = a["averaged"]
+    diffs = _paired_bootstrap(truth, pred_a, pred_b, len(labels), averaged, resamples=resamples, seed=seed)
+    tail = (1 - level) / 2
+    accuracy_diff, f1_diff = (tuple(float(x) for x in np.quantile(d, [tail, 1 - tail])) for d in diffs)
+    return Comparison(
+        a=a["name"], b=b["name"], split=split, split_kind=split_label(a["split_kind"]), unit=a["unit"],
+        n=len(shared), both_right=int((right_a & right_b).sum()), only_a=only_a, only_b=only_b,
+        both_wrong=int((~right_a & ~right_b).sum()), p_value=float(p_value),
+        accuracy_a=float(right_a.mean()), accuracy_b=float(right_b.mean()),
+        macro_f1_a=float(macro_f1_of_confusion(_confusion(truth, pred_a, len(labels)), averaged)),
+        macro_f1_b=float(macro_f1_of_confusion(_confusion(truth, pred_b, len(labels)), averaged)),
+        accuracy_diff=accuracy_diff, macro_f1_diff=f1_diff, level=level, notes=_notes(a, b, len(shared), split),
+    )
+
+
+def _scored(run: str | Path, split: str, *, progress: bool) -> dict:
+    """One run's per-unit truth and predictions on ``split``, as genre names by unit id."""
+    record = read_run(run)
+    scores = record.metrics.get(split)
+    rescored = not isinstance(scores, dict) or "units" not in scores
+    if rescored:  # written before metrics.json kept each track's prediction
+        scores = rescore_run(record.path, split=split, progress=progress)
+    labels = list(scores["labels"])
+    return {
+        "rescored": rescored,
+        "name": record.path.name,
+        "path": record.path,
+        "unit": record.metrics.get("unit") or record.info.unit or "track",
+        "split_kind": record.metrics.get("split_kind") or record.info.split_kind,
+        "labels": labels,
+        "averaged": [labels.index(label) for label in scores.get("macro_f1_labels", labels)],
+        "truth": {u: labels[t] for u, t in zip(scores["units"], scores["truth"])},
+        "predicted": {u: labels[p] for u, p in zip(scores["units"], scores["predicted"])},
+    }
+
+
+def _notes(a: dict, b: dict, n: int, split: str) -> list[str]:
+    notes = [f"{run['name']} was re-scored: its metrics.json keeps no per-{run['unit']} predictions"
+             for run in (a, b) if run["rescored"]]
+    if a["split_kind"] != b["split_kind"]:
+        notes.append(f"the runs were split differently ({a['split_kind']} vs {b['split_kind']}); only the "
+                     f"{a['unit']}s both put in their {split} split are compared")
+    for run in (a, b):
+        if len(run["predicted"]) != n:
+            notes.append(f"{run['name']} scored {len(run['predicted'])} {run['unit']}s; {len(run['predicted']) - n} "
+                         f"of them are not in the other run's {split} split")
+    if is_leaky(a["split_kind"]) or is_leaky(b["split_kind"]):
+        notes.append("LEAKY: chunks of one track are on both sides of the split; the chunks compared are not "
+                     "independent and the test overstates the evidence")
+    return notes
+
+
+def _bracket(interval) -> str:
+    """``[-0.033, +0.400]``: an interval of a difference, signs shown."""
+    return f"[{interval[0]:+.3f}, {interval[1]:+.3f}]"
+
+
+def _confusion(truth: np.ndarray, predicted: np.ndarray, k: int) -> np.ndarray:
+    return np.bincount(truth * k + predicted, minlength=k * k).reshape(k, k)
+
+
+def _paired_bootstrap(truth, pred_a, pred_b, k: int, averaged: list[int], *, resamples: int,
+                      seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Accuracy and macro-F1 differences (A - B) over ``resamples`` draws of the same tracks for both."""
+    rng = np.random.default_rng(seed)
+    n = len(truth)
+    accuracy, f1 = np.empty(resamples), np.empty(resamples)
+    right = (pred_a == truth).astype(np.int64) - (pred_b == truth).astype(np.int64)
+    for i in range(resamples):
+        draw = rng.integers(0, n, n)
+        accuracy[i] = right[draw].mean()
+        t = truth[draw]
+        f1[i] = (macro_f1_of_confusion(_confusion(t, pred_a[draw], k), averaged)
+                 - macro_f1_of_confusion(_confusion(t, pred_b[draw], k), averaged))
+    return accuracy, f1

@@ -1,0 +1,132 @@
+"""Two runs compared track by track: counts, McNemar's exact test, paired intervals."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from scipy.stats import binomtest
+
+from genrekit.cli import main
+from genrekit.compare import compare_runs
+from genrekit.config import ExperimentConfig
+from genrekit.errors import RunError
+from genrekit.evaluate import classification_metrics, write_evaluation
+from genrekit.runs import RunInfo, new_run_dir, read_run, write_run_record
+
+LABELS = ["blues", "jazz", "rock"]
+
+# 30 tracks, 10 per genre; A gets 24 right, B 18: A alone is right on 9 tracks, B alone on 3
+TRUTH = np.repeat([0, 1, 2], 10)
+RIGHT_A = np.array([1] * 24 + [0] * 6, dtype=bool)
+RIGHT_B = np.array([1] * 15 + [0] * 9 + [1] * 3 + [0] * 3, dtype=bool)
+
+
+def _wrong(truth):
+    return (truth + 1) % 3
+
+
+def _run(root, model, right, *, truth=TRUTH, units=None, split_kind="artist", unit="track",
+         labels=LABELS):
+    config = ExperimentConfig(runs_dir=str(root))
+    config.model.name = model
+    run_dir = new_run_dir(config, dataset="synthetic")
+    info = RunInfo(family="classic", model=model, input="features", dataset="synthetic", split_kind=split_kind,
+                   n_test=len(truth), unit=unit)
+    write_run_record(run_dir, info=info, config=config, labels=labels)
+    truth = np.array([labels.index(LABELS[t]) for t in truth])
+    predicted = np.where(right, truth, _wrong(truth))
+    units = units if units is not None else [f"track{i:02d}" for i in range(len(truth))]
+    test = classification_metrics(truth, predicted, labels, units=units)
+    write_evaluation(run_dir, {"split_kind": split_kind, "unit": unit, "test": test})
+    return run_dir
+
+
+def test_counts_mcnemar_and_paired_intervals(tmp_path):
+    a, b = _run(tmp_path, "logreg", RIGHT_A), _run(tmp_path, "xgboost", RIGHT_B)
+    c = compare_runs(a, b)
+    assert (c.n, c.both_right, c.only_a, c.only_b, c.both_wrong) == (30, 15, 9, 3, 3)
+    assert c.p_value == pytest.approx(binomtest(9, 12).pvalue)  # 0.146: 9 of 12 disagreements is not enough
+    assert c.accuracy_a == pytest.approx(0.8) and c.accuracy_b == pytest.approx(0.6)
+    assert c.accuracy_a == read_run(a).metrics["test"]["accuracy"]
+    assert c.macro_f1_a == pytest.approx(read_run(a).metrics["test"]["macro_f1"])
+    assert c.accuracy_diff[0] < 0.2 < c.accuracy_diff[1]
+    assert c.macro_f1_diff[0] < c.macro_f1_a - c.macro_f1_b < c.macro_f1_diff[1]
+    assert c.notes == []
+    # the other way round: the same test, the differences change sign
+    back = compare_runs(b, a)
+    assert back.p_value == pytest.approx(c.p_value) and (back.only_a, back.only_b) == (3, 9)
+    assert back.accuracy_diff == pytest.approx((-c.accuracy_diff[1], -c.accuracy_diff[0]), abs=0.04)
+    assert "no evidence that A and B differ (p = 0.146)" in c.to_text()
+
+
+def test_a_clear_difference_is_found(tmp_path):
+    # three times the tracks at the same rates: 27 against 9 disagreements
+    truth = np.tile(TRUTH, 3)
+    a = _run(tmp_path, "logreg", np.tile(RIGHT_A, 3), truth=truth)
+    b = _run(tmp_path, "xgboost", np.tile(RIGHT_B, 3), truth=truth)
+    c = compare_runs(a, b)
+    assert (c.only_a, c.only_b) == (27, 9) and c.p_value == pytest.approx(binomtest(27, 36).pvalue)
+    assert c.p_value < 0.05 and c.accuracy_diff[0] > 0
+    assert "A and B differ (p = 0.00" in c.to_text()
+
+
+def test_only_shared_tracks_are_paired_and_label_orders_may_differ(tmp_path):
+    a = _run(tmp_path, "logreg", RIGHT_A)
+    units = [f"track{i:02d}" for i in range(len(TRUTH))]
+    units[0] = "elsewhere"  # B scored one track A did not
+    b = _run(tmp_path, "xgboost", RIGHT_B, units=units, labels=["rock", "blues", "jazz"])
+    c = compare_runs(a, b)
+    assert c.n == 29 and c.both_right == 14  # track00 (both right) is not shared
+    assert any("30 tracks; 1 of them are not in the other run's test split" in note for note in c.notes)
+
+
+def test_runs_that_cannot_be_paired_are_refused(tmp_path):
+    a = _run(tmp_path, "logreg", RIGHT_A)
+    chunks = _run(tmp_path, "xgboost", RIGHT_B, split_kind="leaky-chunks", unit="chunk")
+    with pytest.raises(RunError, match="per track and .* per chunk"):
+        compare_runs(a, chunks)
+    other = _run(tmp_path, "xgboost", RIGHT_B, units=[f"other{i}" for i in range(len(TRUTH))])
+    with pytest.raises(RunError, match="no track in common"):
+        compare_runs(a, other)
+    with pytest.raises(RunError, match="split must be one of"):
+        compare_runs(a, other, split="train")
+
+
+def test_cli_prints_text_and_json(tmp_path, capsys):
+    a, b = _run(tmp_path, "logreg", RIGHT_A), _run(tmp_path, "xgboost", RIGHT_B)
+    assert main(["compare", a.name, b.name, "--runs-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"A: {a.name}\nB: {b.name}\ntest split (artist), the 30 tracks both scored")
+    assert "both right 15, only A right 9, only B right 3, both wrong 3" in out
+    assert main(["compare", str(a), str(b), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["only_a"] == 9 and data["p_value"] == pytest.approx(binomtest(9, 12).pvalue)
+    assert main(["compare", str(a), str(tmp_path / "missing")]) == 2
+    assert "missing" in capsys.readouterr().err
+
+
+@pytest.mark.xdist_group("tiny-runs")
+def test_real_runs_of_two_families_on_one_split(tiny_runs, tmp_path):
+    """A classic run and a CNN trained on one split pair on every test track, and their scores on
+    those tracks are the ones their metrics.json record; a run written before metrics.json kept
+    per-track predictions is re-scored."""
+    logreg, cnn = tiny_runs["logreg"], tiny_runs["cnn-mfcc"]
+    c = compare_runs(logreg, cnn)
+    stored = {run: read_run(run).metrics["test"] for run in (logreg, cnn)}
+    assert c.n == stored[logreg]["n"] == stored[cnn]["n"]
+    assert c.both_right + c.only_a + c.only_b + c.both_wrong == c.n
+    assert c.accuracy_a == pytest.approx(stored[logreg]["accuracy"])
+    assert c.accuracy_b == pytest.approx(stored[cnn]["accuracy"])
+
+    old = tmp_path / logreg.name  # the run as genrekit wrote it before: no per-track predictions
+    shutil.copytree(logreg, old)
+    metrics = json.loads((old / "metrics.json").read_text())
+    for key in ("units", "truth", "predicted"):
+        del metrics["test"][key]
+    (old / "metrics.json").write_text(json.dumps(metrics))
+    again = compare_runs(old, cnn)
+    assert (again.n, again.only_a, again.only_b, again.p_value) == (c.n, c.only_a, c.only_b, c.p_value)
+    assert any("was re-scored" in note for note in again.notes)
