@@ -6,15 +6,16 @@ import json
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
-from scipy.stats import binomtest
+from scipy.stats import binomtest, chi2
 
 from genrekit.cli import main
 from genrekit.compare import compare_runs
 from genrekit.config import ExperimentConfig
 from genrekit.errors import RunError
 from genrekit.evaluate import classification_metrics, write_evaluation
-from genrekit.runs import RunInfo, new_run_dir, read_run, write_run_record
+from genrekit.runs import RunInfo, new_run_dir, read_run, write_run_record, write_tracks
 
 LABELS = ["blues", "jazz", "rock"]
 
@@ -93,6 +94,30 @@ def test_runs_that_cannot_be_paired_are_refused(tmp_path):
         compare_runs(a, other)
     with pytest.raises(RunError, match="split must be one of"):
         compare_runs(a, other, split="train")
+
+
+def test_tracks_of_one_artist_are_tested_and_resampled_together(tmp_path):
+    """60 tracks by 12 artists; B fails every track of two artists, A none. Ten tracks against none
+    is overwhelming if tracks are independent (exact p = 0.002), but it is two artists' worth:
+    Durkalski's clustered statistic is (5 + 5)^2 / (5^2 + 5^2) = 2, p = 0.157."""
+    truth = np.tile([0, 1, 2], 20)
+    artists = np.repeat([f"artist {i}" for i in range(12)], 5)
+    right_b = np.array([i >= 10 for i in range(60)])
+    a = _run(tmp_path, "logreg", np.ones(60, dtype=bool), truth=truth)
+    b = _run(tmp_path, "xgboost", right_b, truth=truth)
+    plain = compare_runs(a, b)
+    assert plain.groups is None and plain.p_value == pytest.approx(2 * 0.5**10)
+    for run in (a, b):
+        write_tracks(run, pd.DataFrame({"track_id": [f"track{i:02d}" for i in range(60)], "artist": artists,
+                                        "split": "test"}))
+    clustered = compare_runs(a, b)
+    assert (clustered.groups, clustered.group_kind) == (12, "artist")
+    assert clustered.p_value == pytest.approx(chi2.sf(2.0, df=1))
+    assert (clustered.only_a, clustered.only_b) == (plain.only_a, plain.only_b) == (10, 0)
+    # resampling artists: the accuracy gain's interval is wider than resampling tracks makes it
+    width = [c.accuracy_diff[1] - c.accuracy_diff[0] for c in (plain, clustered)]
+    assert width[1] > 1.3 * width[0]
+    assert "McNemar's test for clustered data over 12 artists: no evidence that A and B differ" in clustered.to_text()
 
 
 def test_cli_prints_text_and_json(tmp_path, capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from genrekit.errors import ConfigError
@@ -18,6 +19,7 @@ from genrekit.evaluate import (
     score_intervals,
     split_label,
     track_metrics,
+    unit_groups,
     write_evaluation,
 )
 from genrekit.plots import plot_confusion, plot_importances
@@ -127,6 +129,44 @@ def test_macro_f1_interval_covers_the_true_value_about_95_times_in_100():
         low, high = score_intervals({"confusion": confusion.tolist(), "labels": LABELS}, resamples=1000)["macro_f1"]
         covered += low <= truth <= high
     assert 0.89 <= covered / trials <= 0.99
+
+
+def test_intervals_resample_whole_artists_when_the_run_knows_them(tmp_path):
+    # 120 tracks by 12 artists; the model gets every track of 9 artists right and none of 3 others'
+    truth = np.tile([0, 1, 2], 40)
+    artists = np.repeat(np.arange(12), 10)
+    predicted = np.where(artists < 9, truth, (truth + 1) % 3)
+    units = [f"t{i:03d}" for i in range(120)]
+    m = classification_metrics(truth, predicted, LABELS, units=units)
+    independent = score_intervals(m)
+    clustered = score_intervals(m, groups=[f"a{a}" for a in artists])
+    assert independent["groups"] is None and clustered["groups"] == 12
+    for name in ("accuracy", "macro_f1"):
+        assert clustered[name][0] <= m[name] <= clustered[name][1]
+        width = [i[name][1] - i[name][0] for i in (independent, clustered)]
+        assert width[1] > 2 * width[0]  # 12 independent draws, not 120
+    # an artist per genre: how artists differ cannot be seen, so the units are resampled (and it says so)
+    alone = score_intervals(m, groups=[f"g{t}" for t in truth])
+    assert alone["groups"] == 0 and alone["accuracy"] == independent["accuracy"]
+    # resamples keep the genre mix: with artists nested in genres, no genre drops out, so the interval
+    # holds the score (an unstratified artist bootstrap put macro F1 0.735 above its interval 0.34-0.65)
+    nested = classification_metrics(np.repeat([0, 1, 2], 40), np.repeat([0, 1, 2], 40), LABELS, units=units)
+    by_genre = score_intervals(nested, groups=[f"a{i // 10}" for i in range(120)])  # 4 artists per genre
+    assert by_genre["groups"] == 12 and by_genre["macro_f1"] == (1.0, 1.0)
+    # one group per unit is the plain bootstrap: close to Wilson's interval
+    singletons = score_intervals(m, groups=units)
+    assert singletons["accuracy"] == pytest.approx(independent["accuracy"], abs=0.03)
+
+    # the groups come from the run's tracks.csv: artists where known, else the track
+    pd.DataFrame({"track_id": units, "artist": [f"a{a}" if a else None for a in artists]}).to_csv(
+        tmp_path / "tracks.csv", index=False)
+    groups, kind = unit_groups(tmp_path, m)
+    assert kind == "artist" and groups[10] == "artist:a1" and groups[0] == "track:t000"
+    # chunks "track#n" of a run without artists group by track; whole tracks without artists do not group
+    chunks = classification_metrics([0, 0, 1, 1], [0, 1, 1, 1], LABELS, units=["x#0", "x#1", "y#0", "y#1"])
+    assert unit_groups(tmp_path / "none", chunks) == (["x", "x", "y", "y"], "track")
+    assert unit_groups(tmp_path / "none", classification_metrics([0, 1], [0, 1], LABELS, units=["x", "y"])) == (None, None)
+    assert unit_groups(tmp_path, classification_metrics([0, 1], [0, 1], LABELS)) == (None, None)  # no units kept
 
 
 def test_write_evaluation_writes_metrics_report_and_plots(tmp_path):

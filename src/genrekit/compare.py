@@ -5,14 +5,15 @@ where the two models disagree. :func:`compare_runs` pairs the tracks both runs s
 ``units``, ``truth`` and ``predicted`` every run's ``metrics.json`` keeps) and gives
 
 - the four counts: both right, only A right, only B right, both wrong;
-- McNemar's exact test: under "A and B are equally accurate" each track only one of them gets
-  right is A's with probability 1/2, so the p-value is the two-sided binomial test of "only A"
-  among the discordant tracks;
-- the differences in accuracy and macro F1 (A minus B) with paired bootstrap intervals (the same
-  resampled tracks score both runs).
-
-Like every interval in genrekit, these take the tracks as independent draws; tracks of one artist
-are not, so read a p-value near the threshold with care.
+- McNemar's test: under "A and B are equally accurate" each track only one of them gets right
+  is A's with probability 1/2. With independent tracks that is the exact two-sided binomial test
+  of "only A" among the discordant tracks. Tracks of one artist (and chunks of one track) are not
+  independent: where the run knows its tracks' artists (or scores chunks), the test is
+  McNemar's for clustered data (Durkalski, Palesch, Lipsitz & Rust, "Analysis of clustered
+  matched-pair data", Statistics in Medicine 22, 2003), whose variance comes from the
+  per-artist differences;
+- the differences in accuracy and macro F1 (A minus B) with paired bootstrap intervals: the same
+  resampled tracks (whole artists, where known) score both runs.
 """
 
 from __future__ import annotations
@@ -21,16 +22,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import binomtest
+import pandas as pd
+from scipy.stats import binomtest, chi2
 
 from genrekit.errors import RunError
 from genrekit.evaluate import (
     BOOTSTRAP_RESAMPLES,
     INTERVAL_LEVEL,
     SCORED_SPLITS,
+    Strata,
     is_leaky,
     macro_f1_of_confusion,
     split_label,
+    unit_groups,
 )
 from genrekit.rescore import rescore_run
 from genrekit.runs import read_run
@@ -47,7 +51,14 @@ class Comparison:
     both_right, only_a, only_b, both_wrong : int
         How the ``n`` split.
     p_value : float
-        McNemar's exact two-sided test (1.0 when the runs never disagree).
+        McNemar's test, two-sided (1.0 when the runs never disagree): exact for independent units,
+        for clustered data over ``groups`` otherwise.
+    groups : int or None
+        The artists (``group_kind``; or tracks, for chunks) the test is over; None when units are
+        taken as independent.
+    resampled : str
+        What the bootstrap draws: ``'12 artists'`` (within each genre), or the units themselves
+        when no genre has two groups.
     accuracy_a, accuracy_b, macro_f1_a, macro_f1_b : float
         The scores on the shared tracks.
     accuracy_diff, macro_f1_diff : tuple of float
@@ -74,6 +85,9 @@ class Comparison:
     accuracy_diff: tuple[float, float]
     macro_f1_diff: tuple[float, float]
     level: float = INTERVAL_LEVEL
+    groups: int | None = None
+    group_kind: str | None = None
+    resampled: str = ""
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -84,12 +98,14 @@ class Comparison:
         unit = f"{self.unit}s"
         verdict = (f"A and B differ (p = {self.p_value:.3g} < {1 - self.level:.2g})" if self.p_value < 1 - self.level
                    else f"no evidence that A and B differ (p = {self.p_value:.3g})")
+        test = (f"McNemar's test for clustered data over {self.groups} {self.group_kind}s" if self.groups is not None
+                else "McNemar's exact test")
         lines = [
             f"A: {self.a}",
             f"B: {self.b}",
             f"{self.split} split ({self.split_kind}), the {self.n} {unit} both scored",
             "",
-            f"{'':<10} {'A':>7} {'B':>7}   A - B ({self.level:.0%} paired bootstrap)",
+            f"{'':<10} {'A':>7} {'B':>7}   A - B ({self.level:.0%} paired bootstrap over {self.resampled})",
             f"{'accuracy':<10} {self.accuracy_a:7.3f} {self.accuracy_b:7.3f}   "
             f"{self.accuracy_a - self.accuracy_b:+.3f} {_bracket(self.accuracy_diff)}",
             f"{'macro F1':<10} {self.macro_f1_a:7.3f} {self.macro_f1_b:7.3f}   "
@@ -97,7 +113,7 @@ class Comparison:
             "",
             f"both right {self.both_right}, only A right {self.only_a}, only B right {self.only_b}, "
             f"both wrong {self.both_wrong}",
-            f"McNemar's exact test: {verdict}",
+            f"{test}: {verdict}",
         ]
         lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines) + "\n"
@@ -138,9 +154,19 @@ def compare_runs(run_a: str | Path, run_b: str | Path, *, split: str = "test", l
     pred_b = np.array([labels.index(b["predicted"][u]) for u in shared])
     right_a, right_b = pred_a == truth, pred_b == truth
     only_a, only_b = int((right_a & ~right_b).sum()), int((~right_a & right_b).sum())
-    p_value = binomtest(only_a, only_a + only_b).pvalue if only_a + only_b else 1.0
+    groups, group_kind = unit_groups(a["path"], {"units": shared})
+    codes = pd.factorize(pd.Series(groups, dtype=str))[0] if groups is not None else np.arange(len(shared))
+    if groups is not None:
+        p_value = _clustered_mcnemar(codes, right_a, right_b)
+    else:
+        p_value = binomtest(only_a, only_a + only_b).pvalue if only_a + only_b else 1.0
+    strata = Strata.of(codes, truth)
+    if groups is not None and strata.grouped:
+        resampled = f"{strata.grouped} {group_kind}s, genre by genre"
+    else:
+        resampled = f"{a['unit']}s" + (f" (one {group_kind} per genre)" if groups is not None else "")
     averaged = a["averaged"]
-    diffs = _paired_bootstrap(truth, pred_a, pred_b, len(labels), averaged, resamples=resamples, seed=seed)
+    diffs = _paired_bootstrap(strata, truth, pred_a, pred_b, len(labels), averaged, resamples=resamples, seed=seed)
     tail = (1 - level) / 2
     accuracy_diff, f1_diff = (tuple(float(x) for x in np.quantile(d, [tail, 1 - tail])) for d in diffs)
     return Comparison(
@@ -150,7 +176,9 @@ def compare_runs(run_a: str | Path, run_b: str | Path, *, split: str = "test", l
         accuracy_a=float(right_a.mean()), accuracy_b=float(right_b.mean()),
         macro_f1_a=float(macro_f1_of_confusion(_confusion(truth, pred_a, len(labels)), averaged)),
         macro_f1_b=float(macro_f1_of_confusion(_confusion(truth, pred_b, len(labels)), averaged)),
-        accuracy_diff=accuracy_diff, macro_f1_diff=f1_diff, level=level, notes=_notes(a, b, len(shared), split),
+        accuracy_diff=accuracy_diff, macro_f1_diff=f1_diff, level=level,
+        groups=int(codes.max()) + 1 if groups is not None else None, group_kind=group_kind, resampled=resampled,
+        notes=_notes(a, b, len(shared), split),
     )
 
 
@@ -200,17 +228,24 @@ def _confusion(truth: np.ndarray, predicted: np.ndarray, k: int) -> np.ndarray:
     return np.bincount(truth * k + predicted, minlength=k * k).reshape(k, k)
 
 
-def _paired_bootstrap(truth, pred_a, pred_b, k: int, averaged: list[int], *, resamples: int,
+def _clustered_mcnemar(codes: np.ndarray, right_a: np.ndarray, right_b: np.ndarray) -> float:
+    """Two-sided p-value of Durkalski et al.'s McNemar statistic for clustered matched pairs:
+    ``(sum_k d_k)^2 / sum_k d_k^2`` with ``d_k`` = (only A right) - (only B right) in cluster ``k``,
+    referred to chi-square with one degree of freedom."""
+    difference = np.bincount(codes, weights=right_a.astype(float) - right_b.astype(float))
+    spread = float(np.sum(difference**2))
+    return float(chi2.sf(float(difference.sum()) ** 2 / spread, df=1)) if spread > 0 else 1.0
+
+
+def _paired_bootstrap(strata: Strata, truth, pred_a, pred_b, k: int, averaged: list[int], *, resamples: int,
                       seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Accuracy and macro-F1 differences (A - B) over ``resamples`` draws of the same tracks for both."""
-    rng = np.random.default_rng(seed)
-    n = len(truth)
-    accuracy, f1 = np.empty(resamples), np.empty(resamples)
-    right = (pred_a == truth).astype(np.int64) - (pred_b == truth).astype(np.int64)
-    for i in range(resamples):
-        draw = rng.integers(0, n, n)
-        accuracy[i] = right[draw].mean()
-        t = truth[draw]
-        f1[i] = (macro_f1_of_confusion(_confusion(t, pred_a[draw], k), averaged)
-                 - macro_f1_of_confusion(_confusion(t, pred_b[draw], k), averaged))
-    return accuracy, f1
+    """Accuracy and macro-F1 differences (A - B) over ``resamples`` draws of the units (whole groups
+    within each genre: :class:`genrekit.evaluate.Strata`), the same draw scoring both runs."""
+    cells_a, cells_b = np.eye(k * k)[truth * k + pred_a], np.eye(k * k)[truth * k + pred_b]
+    accuracy, f1 = [], []
+    for weights in strata.weights(resamples=resamples, rng=np.random.default_rng(seed)):
+        conf_a, conf_b = (weights @ cells_a).reshape(-1, k, k), (weights @ cells_b).reshape(-1, k, k)
+        total = conf_a.sum(axis=(1, 2))
+        accuracy.append((np.trace(conf_a, axis1=1, axis2=2) - np.trace(conf_b, axis1=1, axis2=2)) / total)
+        f1.append(macro_f1_of_confusion(conf_a, averaged) - macro_f1_of_confusion(conf_b, averaged))
+    return np.concatenate(accuracy), np.concatenate(f1)

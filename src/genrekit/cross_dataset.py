@@ -14,6 +14,7 @@ writes the result as a run folder of its own, so ``genrekit results`` lists it a
                          # 'cross_dataset' (runs, datasets, genres, track counts) and 'problems'
         report.txt, confusion.png
         predictions.csv  # track_id, path, genre (the data's), label (the run's), predicted, a column per label
+        tracks.csv       # the evaluation tracks scored, as the data's index has them (artists included)
 
 What is scored
     ``split='all'`` scores every track of the evaluation data (meant for data the run never saw:
@@ -66,7 +67,7 @@ from genrekit.errors import ConfigError, RunError
 from genrekit.evaluate import classification_metrics, is_leaky, predict_tracks, write_run
 from genrekit.inference import Ensemble, Predictor, load_predictor
 from genrekit.models.registry import Family, register_family
-from genrekit.runs import RunInfo, new_run_dir, read_run
+from genrekit.runs import RunInfo, new_run_dir, read_run, write_tracks
 
 FAMILY = "cross-dataset"
 PREDICTIONS_FILE = "predictions.csv"
@@ -447,6 +448,8 @@ def evaluate_cross_dataset(
     info = RunInfo(family=FAMILY, model=evaluated.info.model, input=evaluated.info.input, dataset=train_name,
                    split_kind=train_kind, n_test=scores["n"], unit="track", extra=extra)
     predictions.to_csv(out / PREDICTIONS_FILE, index=False, float_format="%.6g")
+    scored = evaluation.tracks["track_id"].astype(str).isin(predictions["track_id"].astype(str))
+    write_tracks(out, evaluation.tracks[scored])  # the tracks scored, with their artists for the intervals
     recorded = evaluated.metrics.get("test") if isinstance(evaluated.metrics.get("test"), dict) else {}
     summary = {
         "run": {"name": evaluated.path.name, "path": evaluated_path, "model": evaluated.info.model,

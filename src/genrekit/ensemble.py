@@ -12,6 +12,7 @@ to its members::
         metrics.json      # the ensemble's scores, and each member's on the same tracks
         report.txt, confusion.png
         predictions.csv   # track_id, path, genre, predicted, one probability column per genre
+        tracks.csv        # the tracks scored, with their split (and artist, where the members recorded one)
 
 The runs must come from one dataset and one split kind (refused otherwise): a track is scored only
 if it is in the scored split of every member, so no member has seen it in training. Each member
@@ -37,7 +38,7 @@ from genrekit.evaluate import SCORED_SPLITS, classification_metrics, is_leaky, p
 from genrekit.inference import Ensemble, Predictor, load_predictor
 from genrekit.models.registry import Family, register_family
 from genrekit.prepare import prepare_index
-from genrekit.runs import TRACKS_FILE, RunInfo, new_run_dir, read_descriptor, read_run, write_descriptor
+from genrekit.runs import TRACKS_FILE, RunInfo, new_run_dir, read_descriptor, read_run, write_descriptor, write_tracks
 
 ENSEMBLE_FILE = "ensemble.json"
 PREDICTIONS_FILE = "predictions.csv"
@@ -61,7 +62,8 @@ class SavedEnsemble(Ensemble):
 
 
 def run_tracks(record, *, progress: bool = True) -> pd.DataFrame:
-    """The tracks of a run with their split: ``track_id``, ``path``, ``genre``, ``split``.
+    """The tracks of a run with their split: ``track_id``, ``path``, ``genre``, ``split`` (and
+    ``artist`` when the run recorded one).
 
     From the run's ``tracks.csv`` (every family records one), else, for a run saved before classic
     runs recorded theirs, by splitting the run's dataset as its config says (the split is
@@ -75,7 +77,8 @@ def run_tracks(record, *, progress: bool = True) -> pd.DataFrame:
     missing = {"track_id", "path", "genre", "split"} - set(tracks.columns)
     if missing:
         raise RunError(f"{record.path}: its track list lacks columns {sorted(missing)}")
-    return tracks[["track_id", "path", "genre", "split"]].astype({"track_id": str, "path": str, "genre": str})
+    columns = ["track_id", "path", "genre", "split"] + (["artist"] if "artist" in tracks.columns else [])
+    return tracks[columns].astype({"track_id": str, "path": str, "genre": str})
 
 
 def shared_tracks(records, *, split: str = "test", progress: bool = True) -> tuple[pd.DataFrame, str]:
@@ -217,6 +220,7 @@ def evaluate_ensemble(
         "weights": ensemble.weights.tolist(),
     })
     predictions.to_csv(run_dir / PREDICTIONS_FILE, index=False, float_format="%.6g")
+    write_tracks(run_dir, tracks)  # the tracks scored, with their artists for the intervals
     metrics = {"split_kind": split_kind, "unit": "track", split: scores, "members": members, "problems": problems}
     header = [
         f"run {run_dir.name}",

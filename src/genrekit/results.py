@@ -22,7 +22,15 @@ import pandas as pd
 from genrekit import paths
 from genrekit.data.datasets import SOURCE_PREFIXES
 from genrekit.errors import RunError
-from genrekit.evaluate import INTERVAL_LEVEL, LEAKY_NOTE, format_interval, is_leaky, score_intervals, split_label
+from genrekit.evaluate import (
+    INTERVAL_LEVEL,
+    LEAKY_NOTE,
+    format_interval,
+    is_leaky,
+    score_intervals,
+    split_label,
+    unit_groups,
+)
 from genrekit.runs import find_runs, read_run
 
 #: Columns of :func:`collect_results`, in order.
@@ -39,6 +47,7 @@ RESULT_COLUMNS = [
     "macro_f1_low",
     "macro_f1_high",
     "n_test",
+    "interval_over",
     "train_seconds",
     "run",
     "leaky",
@@ -105,7 +114,8 @@ def collect_results(runs_root: str | Path | None = None) -> pd.DataFrame:
         leaky = is_leaky(kind)
         seconds = info.train_seconds
         eval_dataset = (info.extra or {}).get("eval_dataset")
-        intervals = score_intervals(test)
+        groups, group_kind = unit_groups(folder, test)
+        intervals = score_intervals(test, groups=groups)
         rows.append(
             {
                 "dataset": dataset_label(record),
@@ -120,6 +130,7 @@ def collect_results(runs_root: str | Path | None = None) -> pd.DataFrame:
                 "macro_f1_low": intervals["macro_f1"][0],
                 "macro_f1_high": intervals["macro_f1"][1],
                 "n_test": int(test.get("n", info.n_test or 0)),
+                "interval_over": _interval_over(intervals["groups"], group_kind),
                 "train_seconds": float(seconds) if seconds is not None else math.nan,
                 "run": folder.name,
                 "leaky": leaky,
@@ -139,6 +150,13 @@ def collect_results(runs_root: str | Path | None = None) -> pd.DataFrame:
         ).reset_index(drop=True)
     table.attrs["skipped"] = skipped
     return table
+
+
+def _interval_over(groups: int | None, kind: str | None) -> str:
+    """What a row's intervals resample, shown after its test count: '31 artists', '1 artist per genre'."""
+    if groups is None:
+        return ""
+    return f"{groups} {kind}s" if groups else f"1 {kind} per genre"
 
 
 def dataset_label(record) -> str:
@@ -227,6 +245,8 @@ def to_markdown(table: pd.DataFrame) -> str:
             if column in _INTERVALS:  # the score, then its interval
                 low, high = (full[name] for name in _INTERVALS[column])
                 cells[i] += f" ({format_interval((low, high), digits=2)})" if pd.notna(low) and pd.notna(high) else ""
+            elif column == "n test" and full["interval_over"]:  # what the intervals resample
+                cells[i] += f" ({full['interval_over']})"
         lines.append("| " + " | ".join(cells) + " |")
     if len(table) and table["leaky"].any():
         lines.append("")
@@ -236,10 +256,12 @@ def to_markdown(table: pd.DataFrame) -> str:
         lines.append("Scores are on the test split of the split kind shown. Unit 'track': one prediction per track "
                      "(for models trained on chunks of 'chunk s' seconds, the mean of the chunk probabilities).")
         lines.append("")
-        lines.append(f"In brackets, {INTERVAL_LEVEL:.0%} intervals: Wilson for accuracy, a bootstrap over the test "
-                     "units for macro F1. They take the test units as independent; tracks of one artist (and chunks "
-                     "of one track) are not, so the true uncertainty is wider. Two runs scored on the "
-                     "same tracks are compared track by track with 'genrekit compare A B'.")
+        lines.append(f"In brackets, {INTERVAL_LEVEL:.0%} intervals. Tracks of one artist rise and fall together, as do "
+                     "chunks of one track: where a run knows its test tracks' artists (or scores chunks), the intervals "
+                     "resample whole artists (or tracks) genre by genre, counted after 'n test'; else they take the "
+                     "tracks as independent (Wilson for accuracy, a bootstrap over tracks for macro F1), as they must "
+                     "with '1 artist per genre', which hides how artists differ. Two runs scored on "
+                     "the same tracks are compared track by track with 'genrekit compare A B'.")
     if len(table) and table["split_kind"].str.endswith(CROSS_DATASET).any():
         lines.append("")
         lines.append(f"Rows 'A -> B' {CROSS_DATASET}: a run trained on A scored on dataset B ('all': every track of B; "

@@ -117,7 +117,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             f"{run_dir.name}: {record.info.model} on {dataset}, {args.split} split "
             f"({split_label(kind)}, per {scores.get('unit', 'track')})"
         )
-        print(format_report(scores, title=title))
+        print(format_report(scores, title=title, run_dir=run_dir))
         if is_leaky(kind):
             print(LEAKY_NOTE)
         stored = record.metrics.get(args.split)
