@@ -298,6 +298,9 @@ def test_evaluate_ensemble_writes_a_run_the_results_table_lists(tiny_runs, tmp_p
     assert record.info.model == "ensemble(logreg+cnn-spec+cnn-mfcc)" and record.info.split_kind == "random"
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["test"]["n"] == record.info.n_test == read_run(tiny_runs["logreg"]).info.n_test
+    # the tracks it scored, recorded (their artists group the intervals), one per scored unit
+    scored = pd.read_csv(run_dir / "tracks.csv", dtype=str)
+    assert sorted(scored["track_id"]) == sorted(metrics["test"]["units"]) and (scored["split"] == "test").all()
     for member in metrics["members"]:  # every member, re-read through the inference API, scores what it recorded
         assert member["accuracy"] == pytest.approx(member["recorded_accuracy"])
     table = collect_results(root)

@@ -98,6 +98,8 @@ def test_scores_shared_genres_and_lists_a_cross_dataset_row(run, other, tmp_path
     assert test["macro_f1_labels"] == ["blues", "classical"] and test["macro_f1"] == pytest.approx(1.0)
     predictions = pd.read_csv(folder / "predictions.csv")
     assert sorted(predictions["label"]) == ["blues", "blues", "classical"]
+    scored = pd.read_csv(folder / "tracks.csv", dtype=str)  # the tracks scored, as the data's index has them
+    assert sorted(scored["track_id"]) == sorted(test["units"]) == sorted(predictions["track_id"].astype(str))
     assert (predictions["predicted"] == predictions["label"]).all()
 
     table = collect_results(out)
