@@ -182,6 +182,51 @@ def compare_runs(run_a: str | Path, run_b: str | Path, *, split: str = "test", l
     )
 
 
+def compare_with_best(table: pd.DataFrame) -> list[tuple[str, str, Comparison]]:
+    """The best track-level run of a results table (by test macro F1) against every other
+    track-level run on the same dataset and split kind.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        Rows of :func:`genrekit.results.collect_results`.
+
+    Returns
+    -------
+    list of (str, str, Comparison)
+        ``(best's name, other's name, comparison)`` per pair, names as ``model (input)``; empty when
+        there is nothing to pair. Runs that cannot be paired (no track in common) are left out.
+    """
+    fair = table[~table["leaky"]] if len(table) else table
+    if len(fair) < 2:
+        return []
+    best = fair.loc[fair["macro_f1"].idxmax()]
+    same = fair[(fair["dataset"] == best["dataset"]) & (fair["split_kind"] == best["split_kind"])
+                & (fair["path"] != best["path"])]
+    pairs = []
+    for _, other in same.iterrows():
+        try:
+            comparison = compare_runs(best["path"], other["path"])
+        except RunError:
+            continue
+        pairs.append((f"{best['model']} ({best['input']})", f"{other['model']} ({other['input']})", comparison))
+    return pairs
+
+
+def format_against_best(pairs: list[tuple[str, str, Comparison]]) -> str:
+    """Lines for :func:`compare_with_best`'s pairs ('' when there are none)."""
+    if not pairs:
+        return ""
+    best, _, first = pairs[0]
+    lines = [f"The best run, {best}, against the others on the same {first.n} test {first.unit}s "
+             f"(A - B, {first.level:.0%} paired bootstrap; McNemar's test; 'genrekit compare A B' for more):"]
+    for _, other, c in pairs:
+        lines.append(f"  vs {other}: accuracy {c.accuracy_a - c.accuracy_b:+.3f} {_bracket(c.accuracy_diff)}, "
+                     f"macro F1 {c.macro_f1_a - c.macro_f1_b:+.3f} {_bracket(c.macro_f1_diff)}, "
+                     f"only one right {c.only_a}:{c.only_b}, p = {c.p_value:.3g}")
+    return "\n".join(lines) + "\n"
+
+
 def _scored(run: str | Path, split: str, *, progress: bool) -> dict:
     """One run's per-unit truth and predictions on ``split``, as genre names by unit id."""
     record = read_run(run)

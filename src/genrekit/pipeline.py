@@ -61,6 +61,9 @@ class JobResult:
         Paths of the written ``results.md`` / ``results.csv``.
     seconds : float
         Wall time of the whole job.
+    comparisons : list of genrekit.compare.Comparison
+        The best track-level run against each other one on the same tracks
+        (:func:`genrekit.compare.compare_with_best`).
     """
 
     table: pd.DataFrame
@@ -68,6 +71,7 @@ class JobResult:
     runs: list[Path] = field(default_factory=list)
     files: dict = field(default_factory=dict)
     seconds: float = 0.0
+    comparisons: list = field(default_factory=list)
 
 
 def job_config(
@@ -178,6 +182,7 @@ def run_main_job(
     JobResult
     """
     # imports scikit-learn only when needed
+    from genrekit.compare import compare_with_best, format_against_best
     from genrekit.results import collect_results, to_markdown, write_results
 
     # imports torch only when needed
@@ -258,10 +263,15 @@ def run_main_job(
     files = write_results(table, out_dir) if out_dir is not None else {}
     write_results(everything, runs_root)
     seconds = time.perf_counter() - started
+    pairs = compare_with_best(table)
     say("")
     say(markdown.rstrip("\n"))
+    if pairs:
+        say("")
+        say(format_against_best(pairs).rstrip("\n"))
     say(f"\n{len(run_dirs)} runs in {seconds:.0f} s; all runs: {runs_root / 'results.md'}")
-    return JobResult(table=table, markdown=markdown, runs=run_dirs, files=files, seconds=seconds)
+    return JobResult(table=table, markdown=markdown, runs=run_dirs, files=files, seconds=seconds,
+                     comparisons=[c for _, _, c in pairs])
 
 
 def _names(value: Sequence[str] | str) -> list[str]:

@@ -28,7 +28,8 @@ def register(subparsers) -> None:
         "run",
         help="the main job: dataset -> split -> features (hand-crafted, musicnn) -> logreg + XGBoost -> results table",
         description="Run the whole pipeline on the synthetic set (default) or a GTZAN/FMA path and print a "
-        "results table in which every score states its split kind.",
+        "results table in which every score states its split kind and its 95% interval, then the best run "
+        "against each other one on the same test tracks (McNemar's test, paired intervals).",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
