@@ -497,7 +497,9 @@ def test_trained_default_model_is_found_offline_and_serves_the_examples(app_run,
     assert (card.source, card.family, card.model) == (str(app_run), "classic", "logreg")
     recorded = json.loads((app_run / "metrics.json").read_text())["test"]
     assert card.test_accuracy == pytest.approx(recorded["accuracy"]) and card.n_test == recorded["n"]
-    assert f"test accuracy **{recorded['accuracy']:.3f}**" in model.markdown()
+    assert f"test accuracy **{recorded['accuracy']:.3f}** (95% interval " in model.markdown()
+    low, high = card.accuracy_interval
+    assert low <= recorded["accuracy"] <= high
     assert model.window_seconds == 3.0
     assert core.warm_up(model) > 0
 

@@ -17,6 +17,7 @@ from genrekit.app.sources import ENV_RUNS, NotConfiguredError, default_sources, 
 from genrekit.app.tags import Tagger, load_tagger
 from genrekit.data.audio import DEFAULT_SR
 from genrekit.errors import RunError
+from genrekit.evaluate import INTERVAL_LEVEL, format_interval, score_intervals, unit_groups
 from genrekit.inference import HUB_PREFIX, hub_folder, load_predictor, synthetic_note
 from genrekit.pretrained.weights import have_weights
 from genrekit.runs import read_run
@@ -40,6 +41,9 @@ class ModelCard:
         What it was trained on and how that was split (from ``run.json`` / ``metrics.json``).
     test_accuracy, test_macro_f1 : float or None
         Test scores per track, from ``metrics.json``.
+    accuracy_interval : tuple of float or None
+        The 95 % interval of the test accuracy (:func:`genrekit.evaluate.score_intervals`, over
+        artists where the run knows them).
     n_test : int or None
         Number of test tracks behind those scores.
     leaky : bool
@@ -60,6 +64,7 @@ class ModelCard:
     n_test: int | None = None
     leaky: bool = False
     zero_shot: bool = False
+    accuracy_interval: tuple[float, float] | None = None
 
     @classmethod
     def from_run(cls, run_dir: str | Path) -> ModelCard:
@@ -67,6 +72,10 @@ class ModelCard:
         record = read_run(run_dir)
         test = record.metrics.get("test") or {}
         kind = record.metrics.get("split_kind") or record.info.split_kind or "unknown"
+        interval = None
+        if test.get("confusion"):
+            groups, _ = unit_groups(record.path, test)
+            interval = score_intervals(test, groups=groups)["accuracy"]
         return cls(
             source=str(run_dir),
             name=record.info.name or record.config.name,
@@ -79,6 +88,7 @@ class ModelCard:
             n_test=test.get("n") if test.get("n") is not None else record.info.n_test,
             leaky=bool(record.metrics.get("leaky")) or str(kind).startswith("leaky"),
             zero_shot=bool((record.info.extra or {}).get("zero_shot")),
+            accuracy_interval=interval,
         )
 
     def markdown(self) -> str:
@@ -90,7 +100,9 @@ class ModelCard:
             score = "no test score recorded"
         else:
             f1 = f", macro F1 {self.test_macro_f1:.3f}" if self.test_macro_f1 is not None else ""
-            score = f"test accuracy **{self.test_accuracy:.3f}**{f1}"
+            within = (f" ({INTERVAL_LEVEL:.0%} interval {format_interval(self.accuracy_interval, digits=2)})"
+                      if self.accuracy_interval is not None else "")
+            score = f"test accuracy **{self.test_accuracy:.3f}**{within}{f1}"
         tested = f"test set: {size}, *{self.split_kind}* split{leak}; {score}"
         run = Path(self.source).name if not self.source.startswith(HUB_PREFIX) else self.source
         head = f"**{self.name}** — model `{self.model}` ({self.family} family), run `{run}`"
