@@ -15,13 +15,11 @@ from genrekit.evaluate import (
     classification_metrics,
     format_report,
     is_leaky,
-    macro_f1_of_confusion,
-    score_intervals,
     split_label,
     track_metrics,
-    unit_groups,
     write_evaluation,
 )
+from genrekit.intervals import macro_f1_of_confusion, score_intervals, unit_groups
 from genrekit.plots import plot_confusion, plot_importances
 
 LABELS = ["blues", "jazz", "rock"]

@@ -192,7 +192,7 @@ LAYERS: list[tuple[str, ...]] = [
      "genrekit.devices", "genrekit.distributed", "genrekit.plots"),
     ("genrekit.data",),
     ("genrekit.features", "genrekit.pretrained"),
-    ("genrekit.prepare", "genrekit.evaluate", "genrekit.trainer"),
+    ("genrekit.prepare", "genrekit.intervals", "genrekit.evaluate", "genrekit.trainer"),
     ("genrekit.models.registry", "genrekit.checkpoint", "genrekit.network_runs"),
     ("genrekit.models",),
     ("genrekit.train", "genrekit.rescore", "genrekit.results", "genrekit.compare", "genrekit.label_noise"),

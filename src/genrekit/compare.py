@@ -26,16 +26,8 @@ import pandas as pd
 from scipy.stats import binomtest, chi2
 
 from genrekit.errors import RunError
-from genrekit.evaluate import (
-    BOOTSTRAP_RESAMPLES,
-    INTERVAL_LEVEL,
-    SCORED_SPLITS,
-    Strata,
-    is_leaky,
-    macro_f1_of_confusion,
-    split_label,
-    unit_groups,
-)
+from genrekit.evaluate import SCORED_SPLITS, is_leaky, split_label
+from genrekit.intervals import BOOTSTRAP_RESAMPLES, INTERVAL_LEVEL, Strata, macro_f1_of_confusion, unit_groups
 from genrekit.rescore import rescore_run
 from genrekit.runs import read_run
 
@@ -285,7 +277,7 @@ def _clustered_mcnemar(codes: np.ndarray, right_a: np.ndarray, right_b: np.ndarr
 def _paired_bootstrap(strata: Strata, truth, pred_a, pred_b, k: int, averaged: list[int], *, resamples: int,
                       seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Accuracy and macro-F1 differences (A - B) over ``resamples`` draws of the units (whole groups
-    within each genre: :class:`genrekit.evaluate.Strata`), the same draw scoring both runs."""
+    within each genre: :class:`genrekit.intervals.Strata`), the same draw scoring both runs."""
     cells_a, cells_b = np.eye(k * k)[truth * k + pred_a], np.eye(k * k)[truth * k + pred_b]
     accuracy, f1 = [], []
     for weights in strata.weights(resamples=resamples, rng=np.random.default_rng(seed)):

@@ -23,7 +23,6 @@ Every run folder holds the evaluation written by :func:`write_evaluation`:
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -33,7 +32,8 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 
 from genrekit.data.splits import LEAKY_SPLIT
 from genrekit.errors import AudioError, ConfigError, DatasetError
-from genrekit.runs import METRICS_FILE, TRACKS_FILE, RunInfo, write_json, write_run_record
+from genrekit.intervals import interval_line
+from genrekit.runs import METRICS_FILE, RunInfo, write_json, write_run_record
 
 T = TypeVar("T")
 
@@ -78,7 +78,7 @@ def classification_metrics(y_true, y_pred, labels: list[str], *, average_over: l
     its data holds, so a genre the data lacks is not an F1 of 0 (predicting it is still an error).
     The labels are then recorded as ``macro_f1_labels``. With ``units`` (the id of each scored
     track, or chunk), the scores also keep ``units``, ``truth`` and ``predicted`` (class ids), so two
-    runs scored on the same tracks can be compared track by track (:mod:`genrekit.compare`).
+    runs scored on the same tracks can be compared track by track (:mod:`genrekit.compare`) and their intervals resample artists (:mod:`genrekit.intervals`).
     """
     y_true = np.asarray(y_true, dtype=int)
     y_pred = np.asarray(y_pred, dtype=int)
@@ -111,185 +111,6 @@ def track_metrics(track_ids, proba: np.ndarray, y_true_by_track: dict, labels: l
     ids, track_proba = aggregate_by_track(track_ids, proba)
     y_true = np.array([y_true_by_track[i] for i in ids])
     return classification_metrics(y_true, track_proba.argmax(axis=1), labels, units=ids)
-
-
-#: Confidence level of the interval every test score is reported with, and the resamples behind
-#: the macro-F1 interval.
-INTERVAL_LEVEL = 0.95
-BOOTSTRAP_RESAMPLES = 2000
-
-
-def score_intervals(metrics: dict, *, groups=None, level: float = INTERVAL_LEVEL,
-                    resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0) -> dict:
-    """Confidence intervals of a score's accuracy and macro F1.
-
-    Scored units that belong together (the tracks of one artist, the chunks of one track) rise and
-    fall together, so resampling them one by one understates the uncertainty. With ``groups``
-    (one per scored unit, e.g. from :func:`unit_groups`) the intervals are a cluster bootstrap:
-    each resample draws whole groups with replacement, within each genre
-    (:class:`Strata`). Without them (or when no genre has two groups), the units are taken as
-    independent: accuracy's interval is Wilson's score interval (``scipy.stats.binomtest``;
-    sensible near 0 and 1 and for small test sets), macro F1's the percentile bootstrap over units
-    (drawing ``n`` units with replacement is drawing the confusion matrix's cells from a multinomial).
-    Macro F1 is averaged over ``macro_f1_labels`` when the score was.
-
-    Parameters
-    ----------
-    metrics : dict
-        A :func:`classification_metrics` dict (``confusion``, ``labels``, optionally
-        ``macro_f1_labels``; ``truth`` and ``predicted`` for ``groups``), e.g. ``metrics.json``'s ``test``.
-    groups : sequence of str, optional
-        The group of each of ``metrics["units"]``, in that order.
-    level : float
-        Confidence level.
-    resamples : int
-        Bootstrap resamples.
-    seed : int
-        Seed of the bootstrap, so a run's interval reads the same every time.
-
-    Returns
-    -------
-    dict
-        ``{"accuracy": (low, high), "macro_f1": (low, high), "groups": int or None}``: the number of
-        groups resampled whole (0 when ``groups`` were given but no genre has two; None when none
-        were given); NaNs when nothing was scored.
-    """
-    from scipy.stats import binomtest
-
-    confusion = np.asarray(metrics.get("confusion", []), dtype=np.int64)
-    n = int(confusion.sum())
-    if n == 0:
-        return {"accuracy": (np.nan, np.nan), "macro_f1": (np.nan, np.nan), "groups": None}
-    labels = list(metrics.get("labels") or range(len(confusion)))
-    averaged = [labels.index(label) for label in metrics.get("macro_f1_labels", labels)]
-    rng = np.random.default_rng(seed)
-    k = len(confusion)
-    tail = (1 - level) / 2
-    strata = None
-    if groups is not None:
-        codes = pd.factorize(pd.Series(list(groups), dtype=str))[0]
-        if len(codes) != n:
-            raise ValueError(f"{len(codes)} groups for {n} scored units")
-        strata = Strata.of(codes, metrics["truth"])
-    if strata is not None and strata.grouped:
-        cells = np.eye(k * k)[np.asarray(metrics["truth"]) * k + np.asarray(metrics["predicted"])]
-        draws = np.concatenate([w @ cells for w in strata.weights(resamples=resamples, rng=rng)]).reshape(-1, k, k)
-        accuracy = np.trace(draws, axis1=1, axis2=2) / draws.sum(axis=(1, 2))
-        f1 = macro_f1_of_confusion(draws, averaged)
-        return {"accuracy": tuple(float(x) for x in np.quantile(accuracy, [tail, 1 - tail])),
-                "macro_f1": tuple(float(x) for x in np.quantile(f1, [tail, 1 - tail])), "groups": strata.grouped}
-    wilson = binomtest(int(np.trace(confusion)), n).proportion_ci(confidence_level=level, method="wilson")
-    draws = rng.multinomial(n, confusion.ravel() / n, size=resamples).reshape(resamples, k, k)
-    f1 = macro_f1_of_confusion(draws, averaged)
-    return {"accuracy": (float(wilson.low), float(wilson.high)),
-            "macro_f1": tuple(float(x) for x in np.quantile(f1, [tail, 1 - tail])),
-            "groups": None if strata is None else 0}
-
-
-@dataclass(frozen=True)
-class Strata:
-    """The scored units by genre and group, for a bootstrap that keeps the test set's genre mix.
-
-    Each group (an artist, a track's chunks) belongs to the genre most of its units have. Within a
-    genre of several groups, a resample draws as many groups as it has, with replacement; a genre
-    of one group resamples that group's units instead (how its artists vary cannot be seen in the
-    data). Without the genres, resampling the artists of a set where each genre has a few leaves
-    genres out and drags macro F1 down.
-    """
-
-    n: int
-    parts: tuple  # (units, each unit's group position or None, draws) per genre
-    grouped: int  # groups resampled whole
-
-    @classmethod
-    def of(cls, codes, truth) -> Strata:
-        codes, truth = np.asarray(codes), np.asarray(truth)
-        genre_of_group = pd.Series(truth).groupby(codes).agg(lambda genres: genres.mode().iloc[0]).to_numpy()
-        parts, grouped = [], 0
-        for genre in np.unique(genre_of_group):
-            members = np.flatnonzero(genre_of_group == genre)
-            units = np.flatnonzero(np.isin(codes, members))
-            if len(members) > 1:
-                parts.append((units, np.searchsorted(members, codes[units]), len(members)))
-                grouped += len(members)
-            else:
-                parts.append((units, None, len(units)))
-        return cls(len(codes), tuple(parts), grouped)
-
-    def weights(self, *, resamples: int, rng: np.random.Generator, batch: int = 200):
-        """Bootstrap weights of the units, ``(b, n)`` arrays of at most ``batch`` resamples (a large
-        test set stays small in memory)."""
-        for start in range(0, resamples, batch):
-            size = min(batch, resamples - start)
-            weights = np.zeros((size, self.n))
-            for units, position, draws in self.parts:
-                counts = rng.multinomial(draws, np.full(draws, 1 / draws), size=size)
-                weights[:, units] = counts if position is None else counts[:, position]
-            yield weights
-
-
-def unit_groups(run_dir: str | Path, metrics: dict) -> tuple[list[str] | None, str | None]:
-    """What the scored units of a run belong to, for :func:`score_intervals`' cluster bootstrap.
-
-    A unit's group is its track's artist where the run's ``tracks.csv`` names one, else its track
-    (a chunk ``track_id#n`` belongs to ``track_id``; a track without an artist is a group of its own).
-
-    Returns
-    -------
-    groups : list of str or None
-        One per ``metrics["units"]``; None when there is nothing to group: the scores keep no units
-        (runs written before they did), or no artist is known and the units are whole tracks.
-    kind : str or None
-        ``'artist'`` when some artist is known, ``'track'`` when chunks are grouped by their track.
-    """
-    units = metrics.get("units")
-    if not units:
-        return None, None
-    tracks = [str(u).split("#", 1)[0] for u in units]
-    artist_of = {}
-    path = Path(run_dir) / TRACKS_FILE
-    if path.is_file():
-        recorded = pd.read_csv(path, usecols=lambda c: c in ("track_id", "artist"), dtype=str)
-        if "artist" in recorded:
-            known = recorded.dropna(subset=["artist"])
-            artist_of = dict(zip(known["track_id"], known["artist"].str.strip()))
-    if any(artist_of.get(t) for t in tracks):
-        return [f"artist:{artist_of[t]}" if artist_of.get(t) else f"track:{t}" for t in tracks], "artist"
-    if any(t != str(u) for t, u in zip(tracks, units)):
-        return tracks, "track"
-    return None, None
-
-
-def macro_f1_of_confusion(confusion: np.ndarray, averaged: list[int] | None = None) -> np.ndarray:
-    """Macro F1 of one confusion matrix ``(k, k)`` or a stack ``(..., k, k)`` (rows true, columns
-    predicted), averaged over the class ids ``averaged`` (default all); a class with neither true
-    nor predicted units scores 0, as scikit-learn's ``zero_division=0`` does."""
-    confusion = np.asarray(confusion, dtype=np.float64)
-    hits = np.diagonal(confusion, axis1=-2, axis2=-1)
-    both = confusion.sum(axis=-1) + confusion.sum(axis=-2)  # true + predicted = 2 tp + fp + fn
-    f1 = np.divide(2 * hits, both, out=np.zeros_like(hits), where=both > 0)
-    ids = list(range(confusion.shape[-1])) if averaged is None else list(averaged)
-    return f1[..., ids].mean(axis=-1)
-
-
-def interval_line(metrics: dict, *, run_dir: str | Path | None = None) -> str:
-    """``'95% intervals (bootstrap over 31 artists): accuracy 0.702-0.851, macro F1 0.690-0.843'``."""
-    groups, kind = unit_groups(run_dir, metrics) if run_dir is not None else (None, None)
-    intervals = score_intervals(metrics, groups=groups)
-    accuracy, f1 = (format_interval(intervals[name]) for name in ("accuracy", "macro_f1"))
-    if intervals["groups"]:
-        return (f"{INTERVAL_LEVEL:.0%} intervals (bootstrap over {intervals['groups']} {kind}s, genre by genre): "
-                f"accuracy {accuracy}, macro F1 {f1}")
-    unit = metrics.get("unit", "track")
-    alone = f"; one {kind} per genre, so how {kind}s differ is not in them" if intervals["groups"] == 0 else ""
-    return (f"{INTERVAL_LEVEL:.0%} intervals: accuracy {accuracy} (Wilson), macro F1 {f1} (bootstrap over "
-            f"{unit}s{alone})")
-
-
-def format_interval(interval, digits: int = 3) -> str:
-    """``'0.760-0.881'``; ``'-'`` for an interval that could not be computed."""
-    low, high = interval
-    return "-" if np.isnan(low) or np.isnan(high) else f"{low:.{digits}f}-{high:.{digits}f}"
 
 
 #: Values of ``train.class_weight``.
@@ -346,7 +167,7 @@ def format_report(metrics: dict, *, title: str = "", run_dir: str | Path | None 
         First line, e.g. ``"test (artist split, per track)"``.
     run_dir : str or Path, optional
         The run folder, whose ``tracks.csv`` groups the scored units by artist (or chunks by
-        track) for the intervals (:func:`unit_groups`).
+        track) for the intervals (:func:`genrekit.intervals.unit_groups`).
 
     Returns
     -------

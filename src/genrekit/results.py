@@ -22,15 +22,8 @@ import pandas as pd
 from genrekit import paths
 from genrekit.data.datasets import SOURCE_PREFIXES
 from genrekit.errors import RunError
-from genrekit.evaluate import (
-    INTERVAL_LEVEL,
-    LEAKY_NOTE,
-    format_interval,
-    is_leaky,
-    score_intervals,
-    split_label,
-    unit_groups,
-)
+from genrekit.evaluate import LEAKY_NOTE, is_leaky, split_label
+from genrekit.intervals import INTERVAL_LEVEL, format_interval, score_intervals, unit_groups
 from genrekit.runs import find_runs, read_run
 
 #: Columns of :func:`collect_results`, in order.

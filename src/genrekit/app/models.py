@@ -17,8 +17,8 @@ from genrekit.app.sources import ENV_RUNS, NotConfiguredError, default_sources, 
 from genrekit.app.tags import Tagger, load_tagger
 from genrekit.data.audio import DEFAULT_SR
 from genrekit.errors import RunError
-from genrekit.evaluate import INTERVAL_LEVEL, format_interval, score_intervals, unit_groups
 from genrekit.inference import HUB_PREFIX, hub_folder, load_predictor, synthetic_note
+from genrekit.intervals import INTERVAL_LEVEL, format_interval, score_intervals, unit_groups
 from genrekit.pretrained.weights import have_weights
 from genrekit.runs import read_run
 
