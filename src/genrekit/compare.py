@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest, chi2
 
-from genrekit.errors import RunError
+from genrekit.errors import GenrekitError, RunError
 from genrekit.evaluate import SCORED_SPLITS, is_leaky, split_label
 from genrekit.intervals import BOOTSTRAP_RESAMPLES, INTERVAL_LEVEL, Strata, macro_f1_of_confusion, unit_groups
 from genrekit.rescore import rescore_run
@@ -199,7 +199,7 @@ def compare_with_best(table: pd.DataFrame) -> list[tuple[str, str, Comparison]]:
     for _, other in same.iterrows():
         try:
             comparison = compare_runs(best["path"], other["path"])
-        except RunError:
+        except GenrekitError:  # no track in common, or an old run that cannot be re-scored here
             continue
         pairs.append((f"{best['model']} ({best['input']})", f"{other['model']} ({other['input']})", comparison))
     return pairs
