@@ -702,7 +702,7 @@ def test_share_cores_gives_each_request_its_cores():
         torch.set_num_threads(before)
 
 
-def test_zero_shot_default_answers_a_real_recording_with_tags(zero_shot_app, real_audio, tmp_path):
+def test_zero_shot_default_answers_a_real_recording_with_tags(zero_shot_app, real_audio, tmp_path, monkeypatch):
     # how fast it answers is measured (see the app's README), not asserted: the machine is shared
     card = zero_shot_app.cards[0]
     assert card.zero_shot and card.model == "musicnn-zeroshot" and zero_shot_app.synthetic_note is None
@@ -713,8 +713,14 @@ def test_zero_shot_default_answers_a_real_recording_with_tags(zero_shot_app, rea
     start = (len(y) - 30 * sr) // 2
     clip = write_audio(tmp_path / "vibe-ace-30s.ogg", y[start : start + 30 * sr], sr)
 
+    from genrekit.pretrained import musicnn
+
+    forward = musicnn.Musicnn.forward
+    calls = []
+    monkeypatch.setattr(musicnn.Musicnn, "forward", lambda net, x: calls.append(len(x)) or forward(net, x))
     result = core.classify_upload(zero_shot_app, clip)
     assert result.top == "jazz" and result.timeline is None and result.seconds == pytest.approx(30.0, abs=0.05)
+    assert calls == [10, 10]  # genres and tags read the same ten patches: each model ran once
     msd = [tag for tag, _ in result.tags.tags["MSD_musicnn"]]
     assert len(msd) == core.TAG_COUNT and "jazz" in msd
     assert len(result.tags.tags["MTT_musicnn"]) == core.TAG_COUNT

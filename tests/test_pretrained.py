@@ -205,6 +205,22 @@ def test_outputs_are_per_patch_and_batching_does_not_change_them(musicnn_weights
         np.testing.assert_allclose(small[key], large[key], rtol=1e-4, atol=1e-4)
 
 
+def test_the_same_patches_twice_in_a_row_run_the_networks_once(musicnn_weights, monkeypatch):
+    extractor = mn.MusicnnExtractor(["MTT_musicnn"])
+    calls = []
+    forward = mn.Musicnn.forward
+    monkeypatch.setattr(mn.Musicnn, "forward", lambda net, x: calls.append(len(x)) or forward(net, x))
+    rng = np.random.default_rng(2)
+    y = rng.standard_normal(16000 * 10).astype(np.float32) * 0.1
+    first = extractor(y)["MTT_musicnn"]
+    again = extractor(y.copy())["MTT_musicnn"]  # equal samples, another array
+    assert calls == [3] and again is first
+    with pytest.raises(ValueError, match="read-only"):
+        first["taggram"][0, 0] = 1.0  # shared between callers, so nobody may change it
+    other = extractor(y * 0.5)["MTT_musicnn"]
+    assert calls == [3, 3] and not np.array_equal(other["taggram"], first["taggram"])
+
+
 def test_brahms_is_tagged_classical_strings_violin(extractor, real_audio):
     from genrekit.pretrained.tagging import tag_file
 
