@@ -721,6 +721,13 @@ def test_zero_shot_default_answers_a_real_recording_with_tags(zero_shot_app, rea
     result = core.classify_upload(zero_shot_app, clip)
     assert result.top == "jazz" and result.timeline is None and result.seconds == pytest.approx(30.0, abs=0.05)
     assert calls == [10, 10]  # genres and tags read the same ten patches: each model ran once
+    # a minute: genres of its two 30 s pieces, the timeline's two 30 s windows (the same patches) and
+    # the tags of the middle 30 s: twenty patches, then ten, per model
+    calls.clear()
+    start = (len(y) - 60 * sr) // 2
+    minute = core.classify_upload(zero_shot_app, write_audio(tmp_path / "vibe-ace-60s.ogg", y[start : start + 60 * sr], sr))
+    assert minute.timeline["time_s"].nunique() == 2 and minute.tags.middle
+    assert calls == [20, 20, 10, 10]
     msd = [tag for tag, _ in result.tags.tags["MSD_musicnn"]]
     assert len(msd) == core.TAG_COUNT and "jazz" in msd
     assert len(result.tags.tags["MTT_musicnn"]) == core.TAG_COUNT

@@ -205,20 +205,30 @@ def test_outputs_are_per_patch_and_batching_does_not_change_them(musicnn_weights
         np.testing.assert_allclose(small[key], large[key], rtol=1e-4, atol=1e-4)
 
 
-def test_the_same_patches_twice_in_a_row_run_the_networks_once(musicnn_weights, monkeypatch):
+def test_patches_met_before_are_not_run_again(musicnn_weights, monkeypatch):
+    rng = np.random.default_rng(2)
+    y, z = (rng.standard_normal(16000 * 10).astype(np.float32) * 0.1 for _ in range(2))
+    alone = mn.MusicnnExtractor(["MTT_musicnn"])(z)["MTT_musicnn"]
     extractor = mn.MusicnnExtractor(["MTT_musicnn"])
     calls = []
     forward = mn.Musicnn.forward
     monkeypatch.setattr(mn.Musicnn, "forward", lambda net, x: calls.append(len(x)) or forward(net, x))
-    rng = np.random.default_rng(2)
-    y = rng.standard_normal(16000 * 10).astype(np.float32) * 0.1
     first = extractor(y)["MTT_musicnn"]
-    again = extractor(y.copy())["MTT_musicnn"]  # equal samples, another array
-    assert calls == [3] and again is first
-    with pytest.raises(ValueError, match="read-only"):
-        first["taggram"][0, 0] = 1.0  # shared between callers, so nobody may change it
-    other = extractor(y * 0.5)["MTT_musicnn"]
-    assert calls == [3, 3] and not np.array_equal(other["taggram"], first["taggram"])
+    again = extractor(y.copy())["MTT_musicnn"]  # equal samples, another array: nothing runs
+    assert calls == [3]
+    for key in mn.OUTPUTS:
+        np.testing.assert_array_equal(again[key], first[key])
+    # y's patches beside new ones: only the new ones run, and each row is what it was alone
+    both = extractor.run_patches(torch.cat([extractor.patches(z), extractor.patches(y)]))["MTT_musicnn"]
+    assert calls == [3, 3]
+    for key in mn.OUTPUTS:
+        np.testing.assert_array_equal(both[key][3:], first[key])
+        np.testing.assert_allclose(both[key][:3], alone[key], rtol=1e-5, atol=1e-6)
+    # it remembers the latest patches only
+    monkeypatch.setattr(mn, "REMEMBERED_PATCHES", 3)
+    extractor(z * 0.5)
+    extractor(y)  # pushed out by z * 0.5's three patches
+    assert calls == [3, 3, 3, 3]
 
 
 def test_brahms_is_tagged_classical_strings_violin(extractor, real_audio):

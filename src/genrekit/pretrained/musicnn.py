@@ -26,6 +26,8 @@ models over a whole signal, sharing the spectrogram between them.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 
 import numpy as np
 import torch
@@ -300,6 +302,10 @@ def patch_count(n_samples: int) -> int:
     return (1 + n_samples // HOP) // PATCH_FRAMES
 
 
+#: Patches whose outputs an extractor remembers (about 50 minutes of audio, 14 MB with both models).
+REMEMBERED_PATCHES = 1000
+
+
 class MusicnnExtractor:
     """Run one or both musicnn models over whole signals, sharing the spectrogram.
 
@@ -322,7 +328,8 @@ class MusicnnExtractor:
         self.batch_size = int(batch_size)
         self.models = {name: load_musicnn(name, fetch=fetch).to(self.device) for name in models}
         self.logmel = LogMel().to(self.device)
-        self._last: tuple[bytes, dict] | None = None  # the latest patches' digest and outputs
+        self._seen: OrderedDict[bytes, dict] = OrderedDict()  # patch digest -> its outputs, least recent first
+        self._lock = threading.Lock()  # the app's requests share one extractor
 
     def patches(self, y: np.ndarray, *, name: str | None = None) -> torch.Tensor:
         """Log-mel patches of a mono 16 kHz signal: (n_patches, 187, 96) on the extractor's device.
@@ -352,22 +359,33 @@ class MusicnnExtractor:
         return self.run_patches(self.patches(y, name=name))
 
     def run_patches(self, patches: torch.Tensor) -> dict[str, dict[str, np.ndarray]]:
-        """The models' outputs for log-mel patches (n, 187, 96), as read-only arrays.
+        """The models' outputs for log-mel patches (n, 187, 96).
 
-        The same patches twice in a row are run once: the app's genres (the zero-shot model reads
-        musicnn's tags) and its tag panel look at the same middle of an upload.
+        A patch met among the latest :data:`REMEMBERED_PATCHES` is not run again: the app's genres
+        (the zero-shot model reads musicnn's tags) and its tag panel look at the same middle of an
+        upload, and a long upload's 30 s timeline windows are the 30 s pieces its genres were
+        scored on.
         """
-        digest = hashlib.blake2b(patches.detach().cpu().numpy().tobytes(), digest_size=16).digest()
-        last = self._last
-        if last is not None and last[0] == digest:
-            return last[1]
+        digests = [hashlib.blake2b(p.tobytes(), digest_size=16).digest() for p in patches.detach().cpu().numpy()]
+        with self._lock:
+            known = {d: self._seen[d] for d in digests if d in self._seen}
+        missing = [i for i, d in enumerate(digests) if d not in known]
+        if missing:
+            fresh = self._run(patches[missing])
+            for j, i in enumerate(missing):
+                known[digests[i]] = {name: {key: out[key][j] for key in OUTPUTS} for name, out in fresh.items()}
+        with self._lock:
+            for digest in digests:
+                self._seen[digest] = known[digest]
+                self._seen.move_to_end(digest)
+            while len(self._seen) > REMEMBERED_PATCHES:
+                self._seen.popitem(last=False)
+        return {name: {key: np.stack([known[d][name][key] for d in digests]) for key in OUTPUTS} for name in self.models}
+
+    def _run(self, patches: torch.Tensor) -> dict[str, dict[str, np.ndarray]]:
         result = {}
         with torch.inference_mode():
             for name, net in self.models.items():
                 parts = [net(patches[i : i + self.batch_size]) for i in range(0, len(patches), self.batch_size)]
                 result[name] = {key: torch.cat([p[key] for p in parts]).float().cpu().numpy() for key in OUTPUTS}
-        for outputs in result.values():
-            for array in outputs.values():
-                array.setflags(write=False)  # shared with the next caller of the same patches
-        self._last = (digest, result)
         return result
