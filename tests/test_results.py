@@ -107,6 +107,12 @@ def test_write_results_round_trips_the_csv(runs, tmp_path):
     back = pd.read_csv(files["csv"])
     assert back["split_kind"].tolist() == table["split_kind"].tolist()
     assert "(LEAKY)" in files["markdown"].read_text()
+    # the scores with their intervals drawn, one row per run
+    from PIL import Image
+
+    with Image.open(files["figure"]) as image:
+        assert image.height > 200 and image.width > 1000
+    assert "figure" not in write_results(table.iloc[:0], tmp_path / "empty")
 
 
 def test_results_command_prints_the_table(runs, tmp_path, capsys):

@@ -280,11 +280,18 @@ def _cell(column: str, value) -> str:
 
 
 def write_results(table: pd.DataFrame, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``results.md`` and ``results.csv`` into ``out_dir``; returns their paths."""
+    """Write ``results.md``, ``results.csv`` and (for a table with rows) ``results.png``, every
+    score with its interval (:func:`genrekit.plots.plot_results`), into ``out_dir``; returns their
+    paths by kind (``markdown``, ``csv``, ``figure``)."""
+    from genrekit.plots import plot_results  # matplotlib: imported when a table is written
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     markdown = out_dir / "results.md"
     csv = out_dir / "results.csv"
     markdown.write_text("# genrekit results\n\n" + to_markdown(table))
     table.to_csv(csv, index=False, float_format="%.4f")
-    return {"markdown": markdown, "csv": csv}
+    written = {"markdown": markdown, "csv": csv}
+    if len(table):
+        written["figure"] = plot_results(table, path=out_dir / "results.png")
+    return written

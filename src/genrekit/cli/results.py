@@ -10,8 +10,9 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "results",
         help="tabulate every run folder: dataset, split kind, model, accuracy, macro F1",
-        description="Rebuild the results table from all run folders and print it as Markdown; also write "
-        "results.md and results.csv. Leaky-protocol rows are labelled '(LEAKY)' and footnoted.",
+        description="Rebuild the results table from all run folders and print it as Markdown, every score with "
+        "its 95% interval; also write results.md, results.csv and results.png (the scores and intervals drawn). "
+        "Leaky-protocol rows are labelled '(LEAKY)' and footnoted.",
         epilog="examples:\n  genrekit results\n  genrekit results --runs models/runs --out outputs/results",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -35,5 +36,5 @@ def run_results(args: argparse.Namespace) -> int:
         print(f"skipped {problem}")
     if args.write and len(table):
         written = write_results(table, Path(args.out).expanduser() if args.out else runs)
-        print(f"\nwritten: {written['markdown']}, {written['csv']}")
+        print(f"\nwritten: {', '.join(str(path) for path in written.values())}")
     return 0
