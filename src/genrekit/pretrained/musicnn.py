@@ -373,7 +373,8 @@ class MusicnnExtractor:
         if missing:
             fresh = self._run(patches[missing])
             for j, i in enumerate(missing):
-                known[digests[i]] = {name: {key: out[key][j] for key in OUTPUTS} for name, out in fresh.items()}
+                # copies: a remembered row must not keep its whole batch alive
+                known[digests[i]] = {name: {key: out[key][j].copy() for key in OUTPUTS} for name, out in fresh.items()}
         with self._lock:
             for digest in digests:
                 self._seen[digest] = known[digest]
