@@ -27,7 +27,7 @@ from scipy.stats import binomtest, chi2
 
 from genrekit.errors import GenrekitError, RunError
 from genrekit.evaluate import SCORED_SPLITS, is_leaky, split_label
-from genrekit.intervals import BOOTSTRAP_RESAMPLES, INTERVAL_LEVEL, Strata, macro_f1_of_confusion, unit_groups
+from genrekit.intervals import BOOTSTRAP_RESAMPLES, INTERVAL_LEVEL, group_weights, macro_f1_of_confusion, unit_groups
 from genrekit.rescore import rescore_run
 from genrekit.runs import read_run
 
@@ -49,8 +49,7 @@ class Comparison:
         The artists (``group_kind``; or tracks, for chunks) the test is over; None when units are
         taken as independent.
     resampled : str
-        What the bootstrap draws: ``'12 artists'`` (within each genre), or the units themselves
-        when no genre has two groups.
+        What the bootstrap draws: ``'12 artists'``, or the units themselves (``'tracks'``).
     accuracy_a, accuracy_b, macro_f1_a, macro_f1_b : float
         The scores on the shared tracks.
     accuracy_diff, macro_f1_diff : tuple of float
@@ -152,13 +151,9 @@ def compare_runs(run_a: str | Path, run_b: str | Path, *, split: str = "test", l
         p_value = _clustered_mcnemar(codes, right_a, right_b)
     else:
         p_value = binomtest(only_a, only_a + only_b).pvalue if only_a + only_b else 1.0
-    strata = Strata.of(codes, truth)
-    if groups is not None and strata.grouped:
-        resampled = f"{strata.grouped} {group_kind}s, genre by genre"
-    else:
-        resampled = f"{a['unit']}s" + (f" (one {group_kind} per genre)" if groups is not None else "")
+    resampled = f"{int(codes.max()) + 1} {group_kind}s" if groups is not None else f"{a['unit']}s"
     averaged = a["averaged"]
-    diffs = _paired_bootstrap(strata, truth, pred_a, pred_b, len(labels), averaged, resamples=resamples, seed=seed)
+    diffs = _paired_bootstrap(codes, truth, pred_a, pred_b, len(labels), averaged, resamples=resamples, seed=seed)
     tail = (1 - level) / 2
     accuracy_diff, f1_diff = (tuple(float(x) for x in np.quantile(d, [tail, 1 - tail])) for d in diffs)
     return Comparison(
@@ -274,15 +269,19 @@ def _clustered_mcnemar(codes: np.ndarray, right_a: np.ndarray, right_b: np.ndarr
     return float(chi2.sf(float(difference.sum()) ** 2 / spread, df=1)) if spread > 0 else 1.0
 
 
-def _paired_bootstrap(strata: Strata, truth, pred_a, pred_b, k: int, averaged: list[int], *, resamples: int,
+def _paired_bootstrap(codes, truth, pred_a, pred_b, k: int, averaged: list[int], *, resamples: int,
                       seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Accuracy and macro-F1 differences (A - B) over ``resamples`` draws of the units (whole groups
-    within each genre: :class:`genrekit.intervals.Strata`), the same draw scoring both runs."""
-    cells_a, cells_b = np.eye(k * k)[truth * k + pred_a], np.eye(k * k)[truth * k + pred_b]
+    """Accuracy and macro-F1 differences (A - B) over ``resamples`` draws of whole groups (``codes``:
+    the group of each unit), the same draw scoring both runs; macro F1 over the genres a draw holds."""
+    n_groups = int(codes.max()) + 1
+    per_a, per_b = np.zeros((n_groups, k * k)), np.zeros((n_groups, k * k))
+    np.add.at(per_a, (codes, truth * k + pred_a), 1)
+    np.add.at(per_b, (codes, truth * k + pred_b), 1)
     accuracy, f1 = [], []
-    for weights in strata.weights(resamples=resamples, rng=np.random.default_rng(seed)):
-        conf_a, conf_b = (weights @ cells_a).reshape(-1, k, k), (weights @ cells_b).reshape(-1, k, k)
+    for weights in group_weights(n_groups, resamples=resamples, rng=np.random.default_rng(seed)):
+        conf_a, conf_b = (weights @ per_a).reshape(-1, k, k), (weights @ per_b).reshape(-1, k, k)
         total = conf_a.sum(axis=(1, 2))
         accuracy.append((np.trace(conf_a, axis1=1, axis2=2) - np.trace(conf_b, axis1=1, axis2=2)) / total)
-        f1.append(macro_f1_of_confusion(conf_a, averaged) - macro_f1_of_confusion(conf_b, averaged))
+        f1.append(macro_f1_of_confusion(conf_a, averaged, held_only=True)
+                  - macro_f1_of_confusion(conf_b, averaged, held_only=True))
     return np.concatenate(accuracy), np.concatenate(f1)

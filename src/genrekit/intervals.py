@@ -3,14 +3,13 @@
 Every score genrekit reports comes with a 95 % interval (:func:`score_intervals`). Test tracks of
 one artist rise and fall together, as do the chunks of one track, so where a run knows its test
 tracks' artists (its ``tracks.csv``), or scores chunks, the interval is a cluster bootstrap that
-resamples whole artists (tracks) within each genre (:class:`Strata`); otherwise the tracks are
-taken as independent: Wilson's interval for accuracy, a bootstrap over tracks for macro F1.
+resamples whole artists (tracks); otherwise the tracks are taken as independent: Wilson's interval
+for accuracy, a bootstrap over tracks for macro F1.
 :mod:`genrekit.compare` pairs two runs on the same tracks with the same resampling.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,13 +29,17 @@ def score_intervals(metrics: dict, *, groups=None, level: float = INTERVAL_LEVEL
 
     Scored units that belong together (the tracks of one artist, the chunks of one track) rise and
     fall together, so resampling them one by one understates the uncertainty. With ``groups``
-    (one per scored unit, e.g. from :func:`unit_groups`) the intervals are a cluster bootstrap:
-    each resample draws whole groups with replacement, within each genre
-    (:class:`Strata`). Without them (or when no genre has two groups), the units are taken as
-    independent: accuracy's interval is Wilson's score interval (``scipy.stats.binomtest``;
-    sensible near 0 and 1 and for small test sets), macro F1's the percentile bootstrap over units
-    (drawing ``n`` units with replacement is drawing the confusion matrix's cells from a multinomial).
-    Macro F1 is averaged over ``macro_f1_labels`` when the score was.
+    (one per scored unit, e.g. from :func:`unit_groups`) both intervals are a cluster bootstrap:
+    each resample draws as many groups as there are, with replacement (:func:`group_weights`).
+    Without, the units are taken as independent: accuracy's interval is Wilson's score interval
+    (``scipy.stats.binomtest``; sensible near 0 and 1 and for small test sets), macro F1's the
+    percentile bootstrap over units (drawing ``n`` units with replacement is drawing the confusion
+    matrix's cells from a multinomial).
+
+    A resample may hold no track of some genre (a small test set, or a genre of few artists): its
+    macro F1 averages over the genres it holds (:func:`macro_f1_of_confusion` with ``held_only``);
+    counting a genre it lost as 0 would pull the interval below the score. Macro F1 is averaged over ``macro_f1_labels`` when the
+    score was.
 
     Parameters
     ----------
@@ -56,8 +59,7 @@ def score_intervals(metrics: dict, *, groups=None, level: float = INTERVAL_LEVEL
     -------
     dict
         ``{"accuracy": (low, high), "macro_f1": (low, high), "groups": int or None}``: the number of
-        groups resampled whole (0 when ``groups`` were given but no genre has two; None when none
-        were given); NaNs when nothing was scored.
+        groups resampled (None when units were); NaNs when nothing was scored.
     """
     from scipy.stats import binomtest
 
@@ -70,67 +72,31 @@ def score_intervals(metrics: dict, *, groups=None, level: float = INTERVAL_LEVEL
     rng = np.random.default_rng(seed)
     k = len(confusion)
     tail = (1 - level) / 2
-    strata = None
     if groups is not None:
         codes = pd.factorize(pd.Series(list(groups), dtype=str))[0]
         if len(codes) != n:
             raise ValueError(f"{len(codes)} groups for {n} scored units")
-        strata = Strata.of(codes, metrics["truth"])
-    if strata is not None and strata.grouped:
-        cells = np.eye(k * k)[np.asarray(metrics["truth"]) * k + np.asarray(metrics["predicted"])]
-        draws = np.concatenate([w @ cells for w in strata.weights(resamples=resamples, rng=rng)]).reshape(-1, k, k)
+        per_group = np.zeros((codes.max() + 1, k * k))
+        np.add.at(per_group, (codes, np.asarray(metrics["truth"]) * k + np.asarray(metrics["predicted"])), 1)
+        draws = np.concatenate([w @ per_group for w in group_weights(len(per_group), resamples=resamples, rng=rng)])
+        draws = draws.reshape(-1, k, k)
         accuracy = np.trace(draws, axis1=1, axis2=2) / draws.sum(axis=(1, 2))
-        f1 = macro_f1_of_confusion(draws, averaged)
+        f1 = macro_f1_of_confusion(draws, averaged, held_only=True)
         return {"accuracy": tuple(float(x) for x in np.quantile(accuracy, [tail, 1 - tail])),
-                "macro_f1": tuple(float(x) for x in np.quantile(f1, [tail, 1 - tail])), "groups": strata.grouped}
+                "macro_f1": tuple(float(x) for x in np.quantile(f1, [tail, 1 - tail])), "groups": len(per_group)}
     wilson = binomtest(int(np.trace(confusion)), n).proportion_ci(confidence_level=level, method="wilson")
     draws = rng.multinomial(n, confusion.ravel() / n, size=resamples).reshape(resamples, k, k)
-    f1 = macro_f1_of_confusion(draws, averaged)
+    f1 = macro_f1_of_confusion(draws, averaged, held_only=True)
     return {"accuracy": (float(wilson.low), float(wilson.high)),
-            "macro_f1": tuple(float(x) for x in np.quantile(f1, [tail, 1 - tail])),
-            "groups": None if strata is None else 0}
+            "macro_f1": tuple(float(x) for x in np.quantile(f1, [tail, 1 - tail])), "groups": None}
 
 
-@dataclass(frozen=True)
-class Strata:
-    """The scored units by genre and group, for a bootstrap that keeps the test set's genre mix.
-
-    Each group (an artist, a track's chunks) belongs to the genre most of its units have. Within a
-    genre of several groups, a resample draws as many groups as it has, with replacement; a genre
-    of one group resamples that group's units instead (how its artists vary cannot be seen in the
-    data). Without the genres, resampling the artists of a set where each genre has a few leaves
-    genres out and drags macro F1 down.
-    """
-
-    n: int
-    parts: tuple  # (units, each unit's group position or None, draws) per genre
-    grouped: int  # groups resampled whole
-
-    @classmethod
-    def of(cls, codes, truth) -> Strata:
-        codes, truth = np.asarray(codes), np.asarray(truth)
-        genre_of_group = pd.Series(truth).groupby(codes).agg(lambda genres: genres.mode().iloc[0]).to_numpy()
-        parts, grouped = [], 0
-        for genre in np.unique(genre_of_group):
-            members = np.flatnonzero(genre_of_group == genre)
-            units = np.flatnonzero(np.isin(codes, members))
-            if len(members) > 1:
-                parts.append((units, np.searchsorted(members, codes[units]), len(members)))
-                grouped += len(members)
-            else:
-                parts.append((units, None, len(units)))
-        return cls(len(codes), tuple(parts), grouped)
-
-    def weights(self, *, resamples: int, rng: np.random.Generator, batch: int = 200):
-        """Bootstrap weights of the units, ``(b, n)`` arrays of at most ``batch`` resamples (a large
-        test set stays small in memory)."""
-        for start in range(0, resamples, batch):
-            size = min(batch, resamples - start)
-            weights = np.zeros((size, self.n))
-            for units, position, draws in self.parts:
-                counts = rng.multinomial(draws, np.full(draws, 1 / draws), size=size)
-                weights[:, units] = counts if position is None else counts[:, position]
-            yield weights
+def group_weights(n_groups: int, *, resamples: int, rng: np.random.Generator, batch: int = 200):
+    """How often each of ``n_groups`` groups is drawn in each bootstrap resample (as many draws as
+    groups, with replacement): ``(b, n_groups)`` arrays of at most ``batch`` resamples, so a large
+    test set stays small in memory."""
+    for start in range(0, resamples, batch):
+        yield rng.multinomial(n_groups, np.full(n_groups, 1 / n_groups), size=min(batch, resamples - start))
 
 
 def unit_groups(run_dir: str | Path, metrics: dict) -> tuple[list[str] | None, str | None]:
@@ -165,32 +131,37 @@ def unit_groups(run_dir: str | Path, metrics: dict) -> tuple[list[str] | None, s
     return None, None
 
 
-def macro_f1_of_confusion(confusion: np.ndarray, averaged: list[int] | None = None) -> np.ndarray:
+def macro_f1_of_confusion(confusion: np.ndarray, averaged: list[int] | None = None, *,
+                          held_only: bool = False) -> np.ndarray:
     """Macro F1 of one confusion matrix ``(k, k)`` or a stack ``(..., k, k)`` (rows true, columns
-    predicted), averaged over the class ids ``averaged`` (default all); a class with neither true
-    nor predicted units scores 0, as scikit-learn's ``zero_division=0`` does."""
+    predicted), averaged over the class ids ``averaged`` (default all). A class with neither true
+    nor predicted units scores 0, as scikit-learn's ``zero_division=0`` does. With ``held_only``
+    the average is over the classes that have true units (for bootstrap resamples that lost some:
+    macro F1 is a score over the genres the test data holds, as a cross-dataset score's is)."""
     confusion = np.asarray(confusion, dtype=np.float64)
-    hits = np.diagonal(confusion, axis1=-2, axis2=-1)
-    both = confusion.sum(axis=-1) + confusion.sum(axis=-2)  # true + predicted = 2 tp + fp + fn
-    f1 = np.divide(2 * hits, both, out=np.zeros_like(hits), where=both > 0)
     ids = list(range(confusion.shape[-1])) if averaged is None else list(averaged)
-    return f1[..., ids].mean(axis=-1)
+    hits = np.diagonal(confusion, axis1=-2, axis2=-1)[..., ids]
+    both = (confusion.sum(axis=-1) + confusion.sum(axis=-2))[..., ids]  # true + predicted = 2 tp + fp + fn
+    f1 = np.divide(2 * hits, both, out=np.zeros_like(hits), where=both > 0)
+    if not held_only:
+        return f1.mean(axis=-1)
+    held = confusion.sum(axis=-1)[..., ids] > 0
+    count = held.sum(axis=-1)
+    return np.divide((f1 * held).sum(axis=-1), count, out=np.zeros(f1.shape[:-1]), where=count > 0)
 
 
 def interval_line(metrics: dict, *, run_dir: str | Path | None = None) -> str:
-    """The intervals of a score as a report line, e.g. ``'95% intervals (bootstrap over 31 artists,
-    genre by genre): accuracy 0.702-0.851, macro F1 0.690-0.843'``; ``run_dir`` (its ``tracks.csv``)
-    groups the units (:func:`unit_groups`)."""
+    """The intervals of a score as a report line, e.g. ``'95% intervals (bootstrap over 31 artists):
+    accuracy 0.702-0.851, macro F1 0.690-0.843'``; ``run_dir`` (its ``tracks.csv``) groups the units
+    (:func:`unit_groups`)."""
     groups, kind = unit_groups(run_dir, metrics) if run_dir is not None else (None, None)
     intervals = score_intervals(metrics, groups=groups)
     accuracy, f1 = (format_interval(intervals[name]) for name in ("accuracy", "macro_f1"))
-    if intervals["groups"]:
-        return (f"{INTERVAL_LEVEL:.0%} intervals (bootstrap over {intervals['groups']} {kind}s, genre by genre): "
+    if intervals["groups"] is not None:
+        return (f"{INTERVAL_LEVEL:.0%} intervals (bootstrap over {intervals['groups']} {kind}s): "
                 f"accuracy {accuracy}, macro F1 {f1}")
     unit = metrics.get("unit", "track")
-    alone = f"; one {kind} per genre, so how {kind}s differ is not in them" if intervals["groups"] == 0 else ""
-    return (f"{INTERVAL_LEVEL:.0%} intervals: accuracy {accuracy} (Wilson), macro F1 {f1} (bootstrap over "
-            f"{unit}s{alone})")
+    return f"{INTERVAL_LEVEL:.0%} intervals: accuracy {accuracy} (Wilson), macro F1 {f1} (bootstrap over {unit}s)"
 
 
 def format_interval(interval, digits: int = 3) -> str:

@@ -145,7 +145,8 @@ def plot_results(table: pd.DataFrame, *, path: str | Path, title: str = "test sc
         value = table[metric].to_numpy(dtype=float)
         low = table[f"{metric}_low"].to_numpy(dtype=float)
         high = table[f"{metric}_high"].to_numpy(dtype=float)
-        errors = np.nan_to_num(np.vstack([value - low, high - value]))  # no bar where no interval
+        # no bar where no interval; a percentile interval may (rarely) not hold its own score
+        errors = np.clip(np.nan_to_num(np.vstack([value - low, high - value])), 0, None)
         for row, v, e0, e1, colour in zip(rows, value, *errors, colours):
             ax.errorbar(v, row, xerr=[[e0], [e1]], fmt="o", color=colour, ecolor=colour, capsize=3, markersize=5)
         ax.set_xlim(0, 1)

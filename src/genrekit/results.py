@@ -146,10 +146,8 @@ def collect_results(runs_root: str | Path | None = None) -> pd.DataFrame:
 
 
 def _interval_over(groups: int | None, kind: str | None) -> str:
-    """What a row's intervals resample, shown after its test count: '31 artists', '1 artist per genre'."""
-    if groups is None:
-        return ""
-    return f"{groups} {kind}s" if groups else f"1 {kind} per genre"
+    """What a row's intervals resample, shown after its test count: '31 artists' ('' for tracks)."""
+    return "" if groups is None else f"{groups} {kind}s"
 
 
 def dataset_label(record) -> str:
@@ -251,9 +249,8 @@ def to_markdown(table: pd.DataFrame) -> str:
         lines.append("")
         lines.append(f"In brackets, {INTERVAL_LEVEL:.0%} intervals. Tracks of one artist rise and fall together, as do "
                      "chunks of one track: where a run knows its test tracks' artists (or scores chunks), the intervals "
-                     "resample whole artists (or tracks) genre by genre, counted after 'n test'; else they take the "
-                     "tracks as independent (Wilson for accuracy, a bootstrap over tracks for macro F1), as they must "
-                     "with '1 artist per genre', which hides how artists differ. Two runs scored on "
+                     "resample whole artists (or tracks), counted after 'n test'; else they take the tracks as "
+                     "independent (Wilson for accuracy, a bootstrap over tracks for macro F1). Two runs scored on "
                      "the same tracks are compared track by track with 'genrekit compare A B'.")
     if len(table) and table["split_kind"].str.endswith(CROSS_DATASET).any():
         lines.append("")
