@@ -115,6 +115,10 @@ def test_intervals_hold_the_score_and_shrink_with_more_test_units():
     tiny = classification_metrics(np.arange(10), [0, 1, 2, 9, 4, 5, 6, 7, 8, 7], ten)
     low, high = score_intervals(tiny)["macro_f1"]
     assert tiny["macro_f1"] == pytest.approx(0.7667, abs=1e-4) and low < tiny["macro_f1"] <= high
+    # a genre the test set lacks but the model predicts counts 0 in the score and in every resample
+    lacking = classification_metrics([0, 0, 0, 1, 1, 1], [0, 0, 2, 1, 1, 1], LABELS)
+    low, high = score_intervals(lacking)["macro_f1"]
+    assert lacking["macro_f1"] == pytest.approx(0.6) and low < 0.6 < high < 0.7
     # every one of 150 right: Wilson's lower bound n / (n + z^2), not a width of zero
     perfect = classification_metrics([0, 1, 2] * 50, [0, 1, 2] * 50, LABELS)
     assert score_intervals(perfect)["accuracy"][0] == pytest.approx(150 / (150 + 1.959964**2), abs=1e-6)

@@ -27,7 +27,14 @@ from scipy.stats import binomtest, chi2
 
 from genrekit.errors import GenrekitError, RunError
 from genrekit.evaluate import SCORED_SPLITS, is_leaky, split_label
-from genrekit.intervals import BOOTSTRAP_RESAMPLES, INTERVAL_LEVEL, group_weights, macro_f1_of_confusion, unit_groups
+from genrekit.intervals import (
+    BOOTSTRAP_RESAMPLES,
+    INTERVAL_LEVEL,
+    group_weights,
+    macro_f1_of_confusion,
+    resampled_macro_f1,
+    unit_groups,
+)
 from genrekit.rescore import rescore_run
 from genrekit.runs import read_run
 
@@ -277,11 +284,11 @@ def _paired_bootstrap(codes, truth, pred_a, pred_b, k: int, averaged: list[int],
     per_a, per_b = np.zeros((n_groups, k * k)), np.zeros((n_groups, k * k))
     np.add.at(per_a, (codes, truth * k + pred_a), 1)
     np.add.at(per_b, (codes, truth * k + pred_b), 1)
+    observed = per_a.sum(axis=0).reshape(k, k)  # rows (the truth) are the same for both runs
     accuracy, f1 = [], []
     for weights in group_weights(n_groups, resamples=resamples, rng=np.random.default_rng(seed)):
         conf_a, conf_b = (weights @ per_a).reshape(-1, k, k), (weights @ per_b).reshape(-1, k, k)
         total = conf_a.sum(axis=(1, 2))
         accuracy.append((np.trace(conf_a, axis1=1, axis2=2) - np.trace(conf_b, axis1=1, axis2=2)) / total)
-        f1.append(macro_f1_of_confusion(conf_a, averaged, held_only=True)
-                  - macro_f1_of_confusion(conf_b, averaged, held_only=True))
+        f1.append(resampled_macro_f1(conf_a, observed, averaged) - resampled_macro_f1(conf_b, observed, averaged))
     return np.concatenate(accuracy), np.concatenate(f1)

@@ -37,8 +37,8 @@ def score_intervals(metrics: dict, *, groups=None, level: float = INTERVAL_LEVEL
     matrix's cells from a multinomial).
 
     A resample may hold no track of some genre (a small test set, or a genre of few artists): its
-    macro F1 averages over the genres it holds (:func:`macro_f1_of_confusion` with ``held_only``);
-    counting a genre it lost as 0 would pull the interval below the score. Macro F1 is averaged over ``macro_f1_labels`` when the
+    macro F1 averages over the genres it holds (:func:`resampled_macro_f1`); counting a genre it
+    lost as 0 would pull the interval below the score. Macro F1 is averaged over ``macro_f1_labels`` when the
     score was.
 
     Parameters
@@ -81,12 +81,12 @@ def score_intervals(metrics: dict, *, groups=None, level: float = INTERVAL_LEVEL
         draws = np.concatenate([w @ per_group for w in group_weights(len(per_group), resamples=resamples, rng=rng)])
         draws = draws.reshape(-1, k, k)
         accuracy = np.trace(draws, axis1=1, axis2=2) / draws.sum(axis=(1, 2))
-        f1 = macro_f1_of_confusion(draws, averaged, held_only=True)
+        f1 = resampled_macro_f1(draws, confusion, averaged)
         return {"accuracy": tuple(float(x) for x in np.quantile(accuracy, [tail, 1 - tail])),
                 "macro_f1": tuple(float(x) for x in np.quantile(f1, [tail, 1 - tail])), "groups": len(per_group)}
     wilson = binomtest(int(np.trace(confusion)), n).proportion_ci(confidence_level=level, method="wilson")
     draws = rng.multinomial(n, confusion.ravel() / n, size=resamples).reshape(resamples, k, k)
-    f1 = macro_f1_of_confusion(draws, averaged, held_only=True)
+    f1 = resampled_macro_f1(draws, confusion, averaged)
     return {"accuracy": (float(wilson.low), float(wilson.high)),
             "macro_f1": tuple(float(x) for x in np.quantile(f1, [tail, 1 - tail])), "groups": None}
 
@@ -131,23 +131,31 @@ def unit_groups(run_dir: str | Path, metrics: dict) -> tuple[list[str] | None, s
     return None, None
 
 
-def macro_f1_of_confusion(confusion: np.ndarray, averaged: list[int] | None = None, *,
-                          held_only: bool = False) -> np.ndarray:
+def macro_f1_of_confusion(confusion: np.ndarray, averaged: list[int] | None = None) -> np.ndarray:
     """Macro F1 of one confusion matrix ``(k, k)`` or a stack ``(..., k, k)`` (rows true, columns
     predicted), averaged over the class ids ``averaged`` (default all). A class with neither true
-    nor predicted units scores 0, as scikit-learn's ``zero_division=0`` does. With ``held_only``
-    the average is over the classes that have true units (for bootstrap resamples that lost some:
-    macro F1 is a score over the genres the test data holds, as a cross-dataset score's is)."""
+    nor predicted units scores 0, as scikit-learn's ``zero_division=0`` does."""
+    return _per_class_f1(confusion, averaged)[0].mean(axis=-1)
+
+
+def resampled_macro_f1(draws: np.ndarray, observed: np.ndarray, averaged: list[int] | None = None) -> np.ndarray:
+    """Macro F1 of bootstrap resamples ``draws`` ``(b, k, k)`` of the test set whose confusion matrix
+    is ``observed``: a genre the test set holds but a resample lost is left out of that resample's
+    average (macro F1 is a score over the genres the test data holds); counting it as 0 would pull
+    the interval below the score. Genres the test set itself lacks count as in its score (0)."""
+    f1, ids = _per_class_f1(draws, averaged)
+    held_by_test = np.asarray(observed).sum(axis=-1)[ids] > 0
+    counted = (np.asarray(draws).sum(axis=-1)[..., ids] > 0) | ~held_by_test
+    return (f1 * counted).sum(axis=-1) / counted.sum(axis=-1)
+
+
+def _per_class_f1(confusion, averaged) -> tuple[np.ndarray, list[int]]:
     confusion = np.asarray(confusion, dtype=np.float64)
     ids = list(range(confusion.shape[-1])) if averaged is None else list(averaged)
     hits = np.diagonal(confusion, axis1=-2, axis2=-1)[..., ids]
     both = (confusion.sum(axis=-1) + confusion.sum(axis=-2))[..., ids]  # true + predicted = 2 tp + fp + fn
-    f1 = np.divide(2 * hits, both, out=np.zeros_like(hits), where=both > 0)
-    if not held_only:
-        return f1.mean(axis=-1)
-    held = confusion.sum(axis=-1)[..., ids] > 0
-    count = held.sum(axis=-1)
-    return np.divide((f1 * held).sum(axis=-1), count, out=np.zeros(f1.shape[:-1]), where=count > 0)
+    return np.divide(2 * hits, both, out=np.zeros_like(hits), where=both > 0), ids
+
 
 
 def interval_line(metrics: dict, *, run_dir: str | Path | None = None) -> str:
