@@ -23,6 +23,15 @@ def _figure(width: float, height: float):
     return fig
 
 
+def _save(fig, path: str | Path) -> Path:
+    """Lay ``fig`` out and write it to ``path`` (its folder made if needed); returns the path."""
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    return path
+
+
 def plot_confusion(matrix, labels: list[str], *, title: str = "", path: str | Path) -> Path:
     """Draw a confusion matrix as a PNG: colours are row-normalised, cells show the counts.
 
@@ -67,11 +76,7 @@ def plot_confusion(matrix, labels: list[str], *, title: str = "", path: str | Pa
             if counts[i, j]:
                 colour = "white" if share[i, j] > 0.6 else "black"
                 ax.text(j, i, f"{int(counts[i, j])}", ha="center", va="center", color=colour, fontsize=font)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    return path
+    return _save(fig, path)
 
 
 def plot_importances(
@@ -108,11 +113,7 @@ def plot_importances(
     ax.tick_params(axis="y", labelsize=8)
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    return path
+    return _save(fig, path)
 
 
 def plot_results(table: pd.DataFrame, *, path: str | Path, title: str = "test scores, 95 % intervals") -> Path:
@@ -154,8 +155,4 @@ def plot_results(table: pd.DataFrame, *, path: str | Path, title: str = "test sc
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(rows, names, fontsize=8)
     fig.suptitle(title)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    return path
+    return _save(fig, path)
