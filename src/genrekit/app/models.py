@@ -42,7 +42,7 @@ class ModelCard:
     test_accuracy, test_macro_f1 : float or None
         Test scores per track, from ``metrics.json``.
     accuracy_interval : tuple of float or None
-        The 95 % interval of the test accuracy (:func:`genrekit.evaluate.score_intervals`, over
+        The 95 % interval of the test accuracy (:func:`genrekit.intervals.score_intervals`, over
         artists where the run knows them).
     n_test : int or None
         Number of test tracks behind those scores.
@@ -67,15 +67,16 @@ class ModelCard:
     accuracy_interval: tuple[float, float] | None = None
 
     @classmethod
-    def from_run(cls, run_dir: str | Path) -> ModelCard:
-        """Read ``run.json`` and ``metrics.json`` of a run folder (raises :class:`RunError`)."""
+    def from_run(cls, run_dir: str | Path, *, interval: bool = True) -> ModelCard:
+        """Read ``run.json`` and ``metrics.json`` of a run folder (raises :class:`RunError`);
+        ``interval=False`` skips the accuracy's interval (a bootstrap: the run picker labels many runs)."""
         record = read_run(run_dir)
         test = record.metrics.get("test") or {}
         kind = record.metrics.get("split_kind") or record.info.split_kind or "unknown"
-        interval = None
-        if test.get("confusion"):
+        accuracy_interval = None
+        if interval and test.get("confusion"):
             groups, _ = unit_groups(record.path, test)
-            interval = score_intervals(test, groups=groups)["accuracy"]
+            accuracy_interval = score_intervals(test, groups=groups)["accuracy"]
         return cls(
             source=str(run_dir),
             name=record.info.name or record.config.name,
@@ -88,7 +89,7 @@ class ModelCard:
             n_test=test.get("n") if test.get("n") is not None else record.info.n_test,
             leaky=bool(record.metrics.get("leaky")) or str(kind).startswith("leaky"),
             zero_shot=bool((record.info.extra or {}).get("zero_shot")),
-            accuracy_interval=interval,
+            accuracy_interval=accuracy_interval,
         )
 
     def markdown(self) -> str:

@@ -62,7 +62,7 @@ def run_label(folder: str | Path, *, root: str | Path | None = None) -> str:
     except ValueError:
         name = folder.name
     try:
-        card = ModelCard.from_run(folder)
+        card = ModelCard.from_run(folder, interval=False)
     except GenrekitError:
         return f"{name} · unreadable run record"
     if card.zero_shot:

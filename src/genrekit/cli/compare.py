@@ -11,8 +11,8 @@ def register(subparsers) -> None:
         "compare",
         help="compare two runs on the tracks both scored: McNemar's test, paired intervals",
         description="Compare two runs scored on the same tracks (e.g. two models trained on one split): how "
-        "many tracks each gets right that the other gets wrong, McNemar's exact test of 'equally accurate', "
-        "and the differences in accuracy and macro F1 with paired bootstrap intervals. Overlapping "
+        "many tracks each gets right that the other gets wrong, McNemar's test of 'equally accurate' (exact; "
+        "for clustered data where the runs know their tracks' artists), and the differences in accuracy and macro F1 with paired bootstrap intervals. Overlapping "
         "intervals in the results table do not mean two runs are alike; this test looks at where they "
         "disagree.",
         epilog="examples:\n"
