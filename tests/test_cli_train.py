@@ -175,6 +175,7 @@ def test_train_on_the_tiny_set_one_example_per_clip(tiny_synth, tmp_path, capsys
     (run_dir,) = runs.iterdir()
     out = capsys.readouterr().out
     assert f"run folder: {run_dir}" in out and "random split" in out
+    assert "95% intervals: accuracy " in out and "(Wilson)" in out  # tiny_synth knows no artists
     record = read_run(run_dir)
     assert record.info.unit == "track" and record.info.extra["chunk_seconds"] is None
     assert record.info.n_train + record.info.n_valid + record.info.n_test == 80

@@ -140,13 +140,15 @@ def macro_f1_of_confusion(confusion: np.ndarray, averaged: list[int] | None = No
 
 def resampled_macro_f1(draws: np.ndarray, observed: np.ndarray, averaged: list[int] | None = None) -> np.ndarray:
     """Macro F1 of bootstrap resamples ``draws`` ``(b, k, k)`` of the test set whose confusion matrix
-    is ``observed``: a genre the test set holds but a resample lost is left out of that resample's
-    average (macro F1 is a score over the genres the test data holds); counting it as 0 would pull
-    the interval below the score. Genres the test set itself lacks count as in its score (0)."""
+    is ``observed``: the mean F1 over the genres a resample holds, counted for the genres the test
+    set holds. A genre the test set holds but a resample lost is left out of that resample's mean
+    (counting it as 0 would pull the interval below the score); genres the test set itself lacks
+    weigh in at 0, as in its score."""
     f1, ids = _per_class_f1(draws, averaged)
-    held_by_test = np.asarray(observed).sum(axis=-1)[ids] > 0
-    counted = (np.asarray(draws).sum(axis=-1)[..., ids] > 0) | ~held_by_test
-    return (f1 * counted).sum(axis=-1) / counted.sum(axis=-1)
+    held = np.asarray(draws).sum(axis=-1)[..., ids] > 0
+    held_by_test = int((np.asarray(observed).sum(axis=-1)[ids] > 0).sum())
+    mean_held = (f1 * held).sum(axis=-1) / np.maximum(held.sum(axis=-1), 1)
+    return mean_held * held_by_test / len(ids)
 
 
 def _per_class_f1(confusion, averaged) -> tuple[np.ndarray, list[int]]:

@@ -103,6 +103,7 @@ def run_train(args: argparse.Namespace) -> int:
         return 0
     from genrekit import distributed
     from genrekit.evaluate import LEAKY_NOTE, is_leaky, split_label
+    from genrekit.intervals import interval_line
     from genrekit.runs import read_run
     from genrekit.train import train
 
@@ -128,6 +129,9 @@ def run_train(args: argparse.Namespace) -> int:
                 f"{split:>5}: accuracy {scores['accuracy']:.3f}  macro F1 {scores['macro_f1']:.3f}  "
                 f"(n={scores['n']} {unit}s, {split_label(kind)} split, {record.info.dataset})"
             )
+    test = record.metrics.get("test")
+    if test and test.get("confusion"):
+        print(f"       {interval_line({**test, 'unit': unit}, run_dir=run_dir)}")
     if is_leaky(kind):
         print(LEAKY_NOTE)
     if (run_dir / "report.txt").is_file():
