@@ -30,6 +30,7 @@ from genrekit.evaluate import SCORED_SPLITS, is_leaky, split_label
 from genrekit.intervals import (
     BOOTSTRAP_RESAMPLES,
     INTERVAL_LEVEL,
+    confusion_by_group,
     group_weights,
     macro_f1_of_confusion,
     resampled_macro_f1,
@@ -280,10 +281,8 @@ def _paired_bootstrap(codes, truth, pred_a, pred_b, k: int, averaged: list[int],
                       seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Accuracy and macro-F1 differences (A - B) over ``resamples`` draws of whole groups (``codes``:
     the group of each unit), the same draw scoring both runs; macro F1 over the genres a draw holds."""
-    n_groups = int(codes.max()) + 1
-    per_a, per_b = np.zeros((n_groups, k * k)), np.zeros((n_groups, k * k))
-    np.add.at(per_a, (codes, truth * k + pred_a), 1)
-    np.add.at(per_b, (codes, truth * k + pred_b), 1)
+    per_a, per_b = confusion_by_group(codes, truth, pred_a, k), confusion_by_group(codes, truth, pred_b, k)
+    n_groups = len(per_a)
     observed = per_a.sum(axis=0).reshape(k, k)  # rows (the truth) are the same for both runs
     accuracy, f1 = [], []
     for weights in group_weights(n_groups, resamples=resamples, rng=np.random.default_rng(seed)):

@@ -76,8 +76,7 @@ def score_intervals(metrics: dict, *, groups=None, level: float = INTERVAL_LEVEL
         codes = pd.factorize(pd.Series(list(groups), dtype=str))[0]
         if len(codes) != n:
             raise ValueError(f"{len(codes)} groups for {n} scored units")
-        per_group = np.zeros((codes.max() + 1, k * k))
-        np.add.at(per_group, (codes, np.asarray(metrics["truth"]) * k + np.asarray(metrics["predicted"])), 1)
+        per_group = confusion_by_group(codes, metrics["truth"], metrics["predicted"], k)
         draws = np.concatenate([w @ per_group for w in group_weights(len(per_group), resamples=resamples, rng=rng)])
         draws = draws.reshape(-1, k, k)
         accuracy = np.trace(draws, axis1=1, axis2=2) / draws.sum(axis=(1, 2))
@@ -89,6 +88,14 @@ def score_intervals(metrics: dict, *, groups=None, level: float = INTERVAL_LEVEL
     f1 = resampled_macro_f1(draws, confusion, averaged)
     return {"accuracy": (float(wilson.low), float(wilson.high)),
             "macro_f1": tuple(float(x) for x in np.quantile(f1, [tail, 1 - tail])), "groups": None}
+
+
+def confusion_by_group(codes, truth, predicted, k: int) -> np.ndarray:
+    """Each group's confusion counts, flattened: ``(n_groups, k * k)``, row ``g`` holding the units whose
+    group (``codes``) is ``g``; a resample's confusion matrix is its group weights times this."""
+    counts = np.zeros((int(np.max(codes)) + 1, k * k))
+    np.add.at(counts, (np.asarray(codes), np.asarray(truth) * k + np.asarray(predicted)), 1)
+    return counts
 
 
 def group_weights(n_groups: int, *, resamples: int, rng: np.random.Generator, batch: int = 200):
