@@ -8,6 +8,8 @@ Plain helpers (signals, dataset trees, the training and serving code behind thes
 from __future__ import annotations
 
 import os
+import random
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,28 @@ def _isolated_paths(tmp_path_factory):
             patch.delenv(name, raising=False)
         patch.setenv("GENREKIT_HOME", str(home))
         yield home
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _librosa_compiled_once():
+    """librosa's compiled modules loaded under genrekit's inter-process lock before this worker's
+    first test: two workers compiling them at once can break numba's cache for good
+    (:mod:`genrekit.features.numba_cache`)."""
+    from genrekit.features.numba_cache import load_librosa
+
+    load_librosa()
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Every test starts from the same random state (Python, numpy's global generator, torch's), so
+    unseeded draws and weight initialisations do not depend on what ran before on the worker."""
+    random.seed(0)
+    import numpy as np
+
+    np.random.seed(0)
+    if "torch" in sys.modules:  # tests that draw with torch have imported it; others need not pay for it
+        sys.modules["torch"].manual_seed(0)
 
 
 @pytest.fixture(scope="session")

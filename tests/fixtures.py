@@ -298,6 +298,25 @@ def own_track_proba(network, path) -> np.ndarray:
     return chunk_proba(network, y, network.sample_rate).mean(axis=0)
 
 
+# Equivalence ------------------------------------------------------------------------------------
+
+def assert_float32_close(actual, reference, *, terms: int, paths: int = 1, err_msg: str = "") -> None:
+    """Assert ``actual`` (float32 arithmetic) is within float32 rounding of ``reference``.
+
+    Rounding errors of a float32 sum of ``terms`` products spread like a random walk: about
+    ``sqrt(terms)`` units of float32's eps (1.2e-7) times the magnitudes summed, for which the
+    reference's largest magnitude stands; the largest error over thousands of outputs stays within
+    4 such deviations. ``paths`` float32 computations between the two add their errors. A bound of
+    the arithmetic, not of one CPU's SIMD kernels (which order the sums differently).
+    """
+    actual = np.asarray(actual.detach().cpu() if hasattr(actual, "detach") else actual, dtype=np.float64)
+    reference = np.asarray(reference.detach().cpu() if hasattr(reference, "detach") else reference, dtype=np.float64)
+    assert actual.shape == reference.shape, f"{err_msg} shapes {actual.shape} and {reference.shape}"
+    tolerance = 4 * paths * np.sqrt(terms) * np.finfo(np.float32).eps * np.abs(reference).max()
+    worst = float(np.abs(actual - reference).max()) if actual.size else 0.0
+    assert worst <= tolerance, f"{err_msg} greatest difference {worst:.3g} exceeds float32 rounding {tolerance:.3g}"
+
+
 # Torch ------------------------------------------------------------------------------------------
 
 @contextmanager

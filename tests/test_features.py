@@ -181,5 +181,6 @@ def test_fast_path_matches_naive_librosa():
     assert list(fast) == list(naive)
     diff = relative_difference(fast, naive)
     assert max(diff.values()) <= REFERENCE_RTOL, sorted(diff.items(), key=lambda kv: -kv[1])[:5]
-    # the bulk is exact: both run the same librosa code on the same spectra
-    assert sum(d == 0 for d in diff.values()) > len(diff) // 2
+    # the bulk agrees to float32 rounding (a few units of 1.2e-7): both run the same librosa code on
+    # the same spectra. Not bit-exact: numpy's SIMD loops (AVX2 vs AVX-512) round by memory alignment.
+    assert np.median(list(diff.values())) <= 1e-6, sorted(diff.items(), key=lambda kv: -kv[1])[:5]
