@@ -26,7 +26,7 @@ COMMAND_MODULES = [
     "genrekit.cli.compare", "genrekit.cli.config",
     "genrekit.cli.experiment",
     "genrekit.cli.predict", "genrekit.cli.album", "genrekit.cli.pretrained",
-    "genrekit.cli.space",
+    "genrekit.cli.space", "genrekit.cli.doctor",
 ]
 
 

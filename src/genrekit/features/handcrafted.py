@@ -90,6 +90,7 @@ import pandas as pd
 
 from genrekit.config import FeatureConfig
 from genrekit.errors import AudioError, ConfigError
+from genrekit.features.numba_cache import compile_lock, load_librosa
 
 #: Version of the feature values; part of every cache key. Bump it whenever a value changes.
 FEATURE_VERSION = "1"
@@ -318,6 +319,7 @@ def hpss_waveforms(
     -------
     harmonic, percussive : np.ndarray [shape=(n,), dtype=y.dtype]
     """
+    load_librosa()
     S = np.abs(D) if S is None else S
     mask = _harmonic_mask(median_filter_1d(S, size=HPSS_KERNEL, axis=-1), median_filter_1d(S, size=HPSS_KERNEL, axis=-2))
     # librosa forms (|D| * mask) * phase; D * mask differs by float32 rounding only (~1e-8 relative)
@@ -355,6 +357,7 @@ def estimate_tuning(S: np.ndarray, *, sr: int, n_fft: int, bins_per_octave: int 
     tuning : float
         Offset in fractions of a bin, in [-0.5, 0.5), resolution 0.01.
     """
+    load_librosa()
     S = np.asarray(S)
     # piptrack's defaults: 150 Hz <= f < 4 kHz, peaks above 0.1 of the frame's maximum
     fmax = min(4000.0, sr / 2)
@@ -511,6 +514,7 @@ def _check_signal(y: np.ndarray, sr: int) -> np.ndarray:
 
 
 def _analyse(y: np.ndarray, sr: int, cfg: FeatureConfig) -> _Analysis:
+    load_librosa()
     n_fft, hop = cfg.n_fft, cfg.hop_length
     frames: dict[str, np.ndarray] = {}
     samples: dict[str, np.ndarray] = {}
@@ -702,7 +706,9 @@ _WARM = False
 def warm_up() -> None:
     """Run every librosa path once on a 2 s signal so numba compiles before real work.
 
-    Cheap to call again: only the first call in a process does anything.
+    Holds :func:`~genrekit.features.numba_cache.compile_lock` throughout, so processes started
+    together compile (and write numba's cache) one at a time. Cheap to call again: only the first
+    call in a process does anything.
     """
     global _WARM
     if _WARM:
@@ -711,7 +717,8 @@ def warm_up() -> None:
     t = np.arange(2 * sr) / sr
     y = (0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * np.random.default_rng(0).standard_normal(t.size)).astype(np.float32)
     y[:: sr // 4] += 0.5  # clicks, so the tempo path runs too
-    extract_chunked(y, sr=sr, cfg=FeatureConfig(), chunk_seconds=1.0)
+    with compile_lock():
+        extract_chunked(y, sr=sr, cfg=FeatureConfig(), chunk_seconds=1.0)
     _WARM = True
 
 
@@ -748,6 +755,7 @@ def reference_features(y: np.ndarray, *, sr: int, cfg: FeatureConfig | None = No
     expect it to be about ten times slower. Same arguments, checks and output as
     :func:`extract_features`.
     """
+    load_librosa()
     cfg = cfg or FeatureConfig()
     y = _check_signal(y, sr)
     n_fft, hop = cfg.n_fft, cfg.hop_length

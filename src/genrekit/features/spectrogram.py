@@ -47,6 +47,7 @@ from torch import nn
 
 from genrekit import paths
 from genrekit.errors import ConfigError
+from genrekit.features.numba_cache import load_librosa
 
 #: Spectrogram kinds :class:`SpectrogramFrontEnd` knows.
 KINDS = ("mel", "log", "linear", "mfcc")
@@ -301,8 +302,7 @@ class SpectrogramFrontEnd(nn.Module):
         if self.kind == "log":
             fb, centres = log_filterbank(sr=self.sr, n_fft=self.n_fft, n_bins=self.n_bins, fmin=self.fmin, fmax=self.fmax)
             return torch.from_numpy(fb), centres
-        import librosa
-
+        librosa = load_librosa()
         fb = librosa.filters.mel(sr=self.sr, n_fft=self.n_fft, n_mels=self.n_mels, fmin=self.fmin, fmax=self.fmax)
         centres = librosa.mel_frequencies(self.n_mels + 2, fmin=self.fmin, fmax=self.fmax)[1:-1]
         return torch.from_numpy(np.ascontiguousarray(fb, dtype=np.float32)), centres

@@ -36,6 +36,7 @@ from torch.nn import functional as F
 
 from genrekit.devices import resolve_device
 from genrekit.errors import AudioError, ConfigError
+from genrekit.features.numba_cache import load_librosa
 from genrekit.pretrained.weights import load_weights
 
 SAMPLE_RATE = 16_000
@@ -82,9 +83,7 @@ class LogMel(nn.Module):
 
     def __init__(self):
         super().__init__()
-        import librosa
-
-        mel = librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS)  # Slaney, as musicnn
+        mel = load_librosa().filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS)  # Slaney, as musicnn
         self.register_buffer("mel", torch.from_numpy(mel.astype(np.float32)), persistent=False)
         self.register_buffer("window", torch.hann_window(N_FFT, periodic=True), persistent=False)
 
