@@ -158,7 +158,10 @@ class TrainConfig:
     patience: int = option(8, help="Early stopping: epochs without a better validation macro F1.")
     grad_accum: int = option(1, help="Gradient accumulation steps.")
     device: str = option("auto", help="'auto', 'cpu', 'cuda' or 'cuda:N'.")
-    num_workers: int = option(0, help="DataLoader worker processes.")
+    num_workers: int | None = option(
+        None, help="DataLoader worker processes per training process; unset (auto): none on a CPU, on a GPU one per "
+        "CPU core of the process's share less one, at most 8."
+    )
     augment: bool = option(False, help="SpecAugment-style masking on spectrogram inputs.")
     mixup: float = option(0.0, help="Mixup alpha (0 disables).")
     max_steps: int | None = option(None, help="Stop after this many optimiser steps (debugging, tests).")

@@ -7,8 +7,9 @@ way for every family:
 1. split the dataset (or take a given split index) once, on rank 0 under DDP;
 2. write ``config.toml``, ``tracks.csv`` and ``checkpoints/index.json`` before training, so an
    interrupted run can be resumed (:func:`resume_run`);
-3. cut each split's tracks into chunks (:func:`prepare_chunks`; no track on two sides), warn about
-   genres without training tracks, refuse an empty test split;
+3. decode each split's tracks once into the on-disk store and stream their chunks from it
+   (:func:`prepare_chunks`; no track on two sides; memory stays at a batch whatever the number of
+   tracks), warn about genres without training tracks, refuse an empty test split;
 4. :func:`genrekit.trainer.fit` (early stopping on validation macro F1 per track);
 5. score test and validation per track, write the family's model files, the history and curves,
    the :mod:`genrekit.runs` record, ``metrics.json`` and the report.
@@ -31,13 +32,14 @@ import pandas as pd
 import torch
 from torch import nn
 
-from genrekit import distributed
+from genrekit import distributed, paths
 from genrekit.checkpoint import LoadedNetwork
 from genrekit.config import ExperimentConfig, load_config, to_toml
-from genrekit.data.audio import chunk_clip, load_audio
+from genrekit.data.audio import chunk_clip, clip_chunk_starts, load_audio
 from genrekit.data.index import Problem, TrackIndex
 from genrekit.data.splits import LEAKY_SPLIT, assign_splits, check_no_leak, leaky_chunk_split
-from genrekit.errors import AudioError, DatasetError, RunError
+from genrekit.data.store import TrackStore
+from genrekit.errors import DatasetError, RunError
 from genrekit.evaluate import check_training_split, split_label, track_metrics, write_run
 from genrekit.features.spectrogram import SpectrogramCache, SpectrogramFrontEnd
 from genrekit.models.registry import get_family, get_model, model_input
@@ -45,8 +47,10 @@ from genrekit.prepare import prepare_index
 from genrekit.runs import RUN_FILE, TRACKS_FILE, RunInfo, new_run_dir, read_run, write_tracks
 from genrekit.trainer import (
     ChunkSet,
+    StoredChunks,
     evaluate_tracks,
     fit,
+    loader_workers,
     plot_history,
     predict_proba,
     resolve_device,
@@ -77,9 +81,9 @@ def load_chunks(
     frontend: SpectrogramFrontEnd | None = None,
     cache: SpectrogramCache | None = None,
     progress: bool = True,
-    desc: str = "loading audio",
-) -> tuple[ChunkSet, np.ndarray, list[Problem]]:
-    """Read, window and chunk the audio of ``tracks`` (optionally as cached spectrogram images).
+    desc: str = "decoding audio",
+) -> tuple[StoredChunks, np.ndarray, list[Problem]]:
+    """The chunks of ``tracks``, streamed from an on-disk store (each track decoded once, then reused).
 
     Parameters
     ----------
@@ -94,63 +98,67 @@ def load_chunks(
     chunk_seconds, hop_seconds : float
         Chunk length and hop (hop = chunk length if None).
     frontend, cache : optional
-        With both, each track's chunks become ``frontend.compute`` images, read from / written to
-        ``cache`` (a cached track is not decoded at all).
+        With both, each track's chunks are stored as ``frontend.compute`` images in ``cache``;
+        otherwise each track's clip is stored in :func:`audio_store` and cut into chunks as it is read.
 
     Returns
     -------
-    data : ChunkSet
-        ``inputs`` ``(n_chunks, samples)`` float32 waveforms, or ``(n_chunks, 1, rows, columns)`` images.
+    data : StoredChunks
+        ``(samples,)`` float32 waveform chunks, or ``(1, rows, columns)`` images, one per item.
     chunk_index : np.ndarray [shape=(n_chunks,)]
         Position of each chunk within its track.
     problems : list of Problem
         Tracks skipped (unreadable, too short, silent).
     """
-    from tqdm.auto import tqdm
-
     class_of = {label: i for i, label in enumerate(labels)}
     unknown = sorted(set(tracks["genre"].astype(str)) - set(class_of))
     if unknown:
         raise DatasetError(f"genres {unknown} are not in the label map {labels}")
-    pieces, ids, classes, positions, problems = [], [], [], [], []
-    rows = tracks[["track_id", "path", "genre"]].itertuples(index=False)
-    for track_id, path, genre in tqdm(rows, total=len(tracks), desc=desc, disable=not progress, leave=False):
-        try:
-            part = cache.load(track_id, path) if cache is not None else None
-            if part is None:
-                y = load_audio(path, sr=sr, middle=clip_seconds)
-                part = chunk_clip(y, sr=sr, chunk_seconds=chunk_seconds, hop_seconds=hop_seconds)
-                if cache is not None:
-                    with torch.no_grad():
-                        part = frontend.compute(torch.from_numpy(part).to(frontend.window.device)).cpu().numpy()
-                    cache.save(track_id, path, part)
-        except AudioError as exc:
-            problems.append(Problem(str(path), exc.reason))
-            continue
-        pieces.append(part)
-        ids.extend([str(track_id)] * len(part))
-        classes.extend([class_of[str(genre)]] * len(part))
-        positions.append(np.arange(len(part)))
-    if not pieces:
-        empty = torch.zeros((0, int(round(chunk_seconds * sr))), dtype=torch.float32)
-        return ChunkSet(empty, torch.zeros(0, dtype=torch.long), []), np.zeros(0, dtype=int), problems
-    inputs = torch.from_numpy(np.concatenate(pieces).astype(np.float32, copy=False))
-    data = ChunkSet(inputs, torch.tensor(classes, dtype=torch.long), np.asarray(ids))
-    return data, np.concatenate(positions), problems
+    cut = dict(sr=sr, chunk_seconds=chunk_seconds, hop_seconds=hop_seconds)
+    if cache is not None:
+        def images(path: str) -> np.ndarray:
+            chunks = chunk_clip(load_audio(path, sr=sr, middle=clip_seconds), **cut)
+            with torch.no_grad():
+                return frontend.compute(torch.from_numpy(chunks).to(frontend.window.device)).cpu().numpy()
+
+        store, make, size = cache, images, None
+    else:
+        def clip(path: str) -> np.ndarray:
+            y = load_audio(path, sr=sr, middle=clip_seconds)
+            clip_chunk_starts(len(y), **cut)  # too short for one chunk: an AudioError, remembered
+            return y
+
+        store, make, size = audio_store(sr=sr, clip_seconds=clip_seconds), clip, int(round(chunk_seconds * sr))
+    stored, problems = store.fill(tracks, make, progress=progress, desc=desc)
+    files, file_of, starts, positions, ids, classes = [], [], [], [], [], []
+    for k, (track_id, genre, file, length) in enumerate(stored[["track_id", "genre", "file", "length"]].itertuples(index=False)):
+        at = np.arange(length) if size is None else np.asarray(clip_chunk_starts(int(length), **cut))
+        files.append(file)
+        file_of.append(np.full(len(at), k))
+        starts.append(at)
+        positions.append(np.arange(len(at)))
+        ids.extend([str(track_id)] * len(at))
+        classes.extend([class_of[str(genre)]] * len(at))
+    join = (lambda parts: np.concatenate(parts)) if files else (lambda parts: np.zeros(0, dtype=np.int64))
+    data = StoredChunks(files, join(file_of), join(starts), np.asarray(classes, dtype=np.int64), np.asarray(ids, dtype=str),
+                        size=size)
+    return data, join(positions), problems
 
 
-def _subset(data: ChunkSet, mask: np.ndarray, *, ids: np.ndarray | None = None) -> ChunkSet:
-    keep = torch.from_numpy(np.flatnonzero(mask))
-    return ChunkSet(data.inputs[keep], data.labels[keep], (ids if ids is not None else data.track_ids)[mask])
+def audio_store(*, sr: int, clip_seconds: float | None, root: str | Path | None = None) -> TrackStore:
+    """Decoded audio at ``sr`` Hz (the middle ``clip_seconds`` of each track), shared by every network run
+    with the same two settings, under ``genrekit.paths.store_dir() / "audio"``."""
+    return TrackStore({"kind": "audio", "version": 1, "sr": int(sr), "clip_seconds": clip_seconds},
+                      root=root or paths.store_dir() / "audio")
 
 
 @dataclass
 class PreparedChunks:
     """Train/valid/test chunk sets of one dataset for one model."""
 
-    train: ChunkSet
-    valid: ChunkSet
-    test: ChunkSet
+    train: StoredChunks | ChunkSet  # ChunkSet: an empty split not asked for
+    valid: StoredChunks | ChunkSet
+    test: StoredChunks | ChunkSet
     unit: str  # 'track', or 'chunk' under the leaky protocol
     problems: list[Problem]
 
@@ -182,12 +190,12 @@ def prepare_chunks(
     tracks = index.tracks
     empty = ChunkSet(torch.zeros((0, 1)), torch.zeros(0, dtype=torch.long), [])
     if index.split_kind == LEAKY_SPLIT:
-        data, position, problems = load_chunks(tracks, desc="loading audio (all splits)", **options)
+        data, position, problems = load_chunks(tracks, desc="decoding audio (all splits)", **options)
         genre_of = dict(zip(tracks["track_id"].astype(str), tracks["genre"].astype(str)))
         frame = pd.DataFrame({"genre": [genre_of[t] for t in data.track_ids]})
         side = leaky_chunk_split(frame, seed=seed, valid_fraction=valid_fraction, test_fraction=test_fraction).to_numpy()
         chunk_ids = np.char.add(np.char.add(data.track_ids.astype(str), "#"), position.astype(str))
-        parts = {s: _subset(data, side == s, ids=chunk_ids) if s in splits else empty for s in ("train", "valid", "test")}
+        parts = {s: data.take(side == s, track_ids=chunk_ids) if s in splits else empty for s in ("train", "valid", "test")}
         return PreparedChunks(parts["train"], parts["valid"], parts["test"], "chunk", problems)
     parts, problems = {}, []
     for split in ("train", "valid", "test"):
@@ -195,7 +203,7 @@ def prepare_chunks(
             parts[split] = empty
             continue
         chosen = tracks[tracks["split"] == split]
-        parts[split], _, skipped = load_chunks(chosen, desc=f"loading {split} audio", **options)
+        parts[split], _, skipped = load_chunks(chosen, desc=f"decoding {split} audio", **options)
         problems += skipped
     check_no_leak(
         pd.DataFrame({
@@ -382,9 +390,10 @@ def train_network(
     if not context.is_main:
         distributed.barrier()  # wait while rank 0 scores the test split and writes the run folder
         return run_dir
-    batch = max(config.train.batch_size, 1)
-    test_scores, _, test_proba = evaluate_tracks(model, data.test, labels, batch_size=batch, device=device, precision=result.precision)
-    valid_scores, _, _ = evaluate_tracks(model, data.valid, labels, batch_size=batch, device=device, precision=result.precision)
+    scoring = dict(batch_size=max(config.train.batch_size, 1), device=device, precision=result.precision,
+                   num_workers=loader_workers(config.train.num_workers, device))
+    test_scores, _, test_proba = evaluate_tracks(model, data.test, labels, **scoring)
+    valid_scores, _, _ = evaluate_tracks(model, data.valid, labels, **scoring)
     model.to("cpu")
     net.save(run_dir, model)
     write_history(result.history, run_dir / HISTORY_FILE)
@@ -514,6 +523,6 @@ def rescore_network(network: LoadedNetwork, *, split: str = "test", progress: bo
     part = getattr(data, split)
     if len(part) == 0:
         raise DatasetError(f"{network.run_dir}: the {split} split is empty")
-    proba = predict_proba(network.model, part.inputs, batch_size=network.batch_size, device=network.device)
+    proba = predict_proba(network.model, part, batch_size=network.batch_size, device=network.device)
     scores = track_metrics(part.track_ids, proba, part.track_labels(), network.labels)
     return {**scores, "unit": data.unit, "split": split, "split_kind": index.split_kind}

@@ -12,6 +12,8 @@ path                      default                                 override
 ``interim_dir()``         ``data_dir()/interim``
 ``processed_dir()``       ``data_dir()/processed``
 ``feature_cache_dir()``   ``processed_dir()/features``            ``GENREKIT_CACHE``
+``store_dir()``           ``processed_dir()`` (decoded audio and   ``GENREKIT_STORE``
+                          spectrogram images of network runs)
 ``synthetic_dir()``       ``raw_dir()/synthetic``
 ``runs_dir()``            ``home()/models/runs``                  ``GENREKIT_RUNS``
 ``outputs_dir()``         ``home()/outputs`` (album reports)      ``GENREKIT_OUTPUTS``
@@ -65,6 +67,10 @@ def processed_dir() -> Path:
 
 def feature_cache_dir() -> Path:
     return _env_path("GENREKIT_CACHE") or processed_dir() / "features"
+
+
+def store_dir() -> Path:
+    return _env_path("GENREKIT_STORE") or processed_dir()
 
 
 def synthetic_dir() -> Path:

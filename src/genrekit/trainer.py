@@ -30,6 +30,7 @@ import contextlib
 import csv
 import json
 import math
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -98,6 +99,73 @@ class ChunkSet(Dataset):
         return len(set(self.track_ids.tolist()))
 
 
+class StoredChunks(Dataset):
+    """Examples read one at a time from per-track arrays on disk (:class:`genrekit.data.store.TrackStore`).
+
+    Each example is a slice of a memory-mapped ``.npy``: ``size`` samples from ``start`` of a clip
+    (zero-padded past its end), or row ``start`` of an array of chunk images (``size`` None). The
+    map is opened per example and dropped after it, so memory stays at a batch whatever the number
+    of tracks (nanoGPT's "recreate the memmap every batch").
+
+    Parameters
+    ----------
+    files : list of str
+        One array per track.
+    file_of, start : np.ndarray [shape=(n,), dtype=int64]
+        Per example: which file, and where in it.
+    labels : np.ndarray [shape=(n,)]
+        Class ids.
+    track_ids : np.ndarray [shape=(n,)]
+        The track each example was cut from; chunks of one track are contiguous.
+    size : int or None
+        Samples per example (waveforms), or None (one row per example).
+    """
+
+    def __init__(self, files: list[str], file_of: np.ndarray, start: np.ndarray, labels, track_ids, *, size: int | None):
+        self.files = list(files)
+        self.file_of = np.asarray(file_of, dtype=np.int64)
+        self.start = np.asarray(start, dtype=np.int64)
+        self.labels = torch.as_tensor(np.asarray(labels, dtype=np.int64))
+        self.track_ids = np.asarray(track_ids).astype(str)
+        self.size = size
+        if not (len(self.file_of) == len(self.start) == len(self.labels) == len(self.track_ids)):
+            raise ValueError("file_of, start, labels and track_ids differ in length")
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int):
+        array = np.load(self.files[self.file_of[i]], mmap_mode="r", allow_pickle=False)
+        start = int(self.start[i])
+        if self.size is None:
+            x = np.array(array[start], dtype=np.float32)
+        else:
+            x = np.zeros(self.size, dtype=np.float32)
+            piece = array[start : start + self.size]
+            x[: len(piece)] = piece
+        return torch.from_numpy(x), self.labels[i]
+
+    def take(self, keep: np.ndarray, *, track_ids: np.ndarray | None = None) -> StoredChunks:
+        """The examples where ``keep`` (a boolean mask or indices) holds, optionally renamed."""
+        ids = self.track_ids if track_ids is None else np.asarray(track_ids).astype(str)
+        return StoredChunks(self.files, self.file_of[keep], self.start[keep], self.labels.numpy()[keep], ids[keep], size=self.size)
+
+    track_labels = ChunkSet.track_labels
+    n_tracks = ChunkSet.n_tracks
+
+
+def loader_workers(num_workers: int | None, device: torch.device, *, world_size: int = 1) -> int:
+    """DataLoader workers: ``num_workers`` if set; else (auto) none on a CPU, where reading a stored
+    chunk costs little beside the model and workers would take its cores, and on a GPU one per
+    CPU core of this process's share, less one for the main process, at most 8."""
+    if num_workers is not None:
+        return max(0, int(num_workers))
+    if device.type == "cpu":
+        return 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return int(min(8, max(1, cores // max(1, world_size) - 1)))
+
+
 @dataclass
 class FitResult:
     """What :func:`fit` did."""
@@ -160,53 +228,73 @@ def warmup_cosine(total_steps: int, *, warmup_fraction: float = WARMUP_FRACTION)
 
 # ---------------------------------------------------------------------- prediction
 def predict_logits(
-    model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 64, device: torch.device | str = "cpu", precision: str = "fp32"
+    model: nn.Module, inputs: torch.Tensor | Dataset, *, batch_size: int = 64, device: torch.device | str = "cpu",
+    precision: str = "fp32", num_workers: int = 0,
 ) -> np.ndarray:
     """The network's outputs (pre-softmax) for every example, in order, with the model in eval mode.
 
     Parameters
     ----------
-    inputs : torch.Tensor [shape=(n, ...)]
+    inputs : torch.Tensor [shape=(n, ...)] or Dataset
+        Examples, or a dataset of ``(input, label)`` pairs read in order by ``num_workers`` workers.
 
     Returns
     -------
     logits : np.ndarray [shape=(n, num_classes), dtype=float64]
     """
-    out = list(_forward(model, inputs, batch_size=batch_size, device=device, precision=precision))
+    out = list(_forward(model, inputs, batch_size=batch_size, device=device, precision=precision, num_workers=num_workers))
     if not out:
         return np.zeros((0, 0))
     return torch.cat(out).double().numpy()
 
 
 def predict_proba(
-    model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 64, device: torch.device | str = "cpu", precision: str = "fp32"
+    model: nn.Module, inputs: torch.Tensor | Dataset, *, batch_size: int = 64, device: torch.device | str = "cpu",
+    precision: str = "fp32", num_workers: int = 0,
 ) -> np.ndarray:
     """Class probabilities for every example, in order, with the model in eval mode.
 
     Parameters
     ----------
-    inputs : torch.Tensor [shape=(n, ...)]
+    inputs : torch.Tensor [shape=(n, ...)] or Dataset
+        Examples, or a dataset of ``(input, label)`` pairs read in order by ``num_workers`` workers.
 
     Returns
     -------
     proba : np.ndarray [shape=(n, num_classes), dtype=float64]
     """
     out = [torch.softmax(logits, dim=-1) for logits in _forward(model, inputs, batch_size=batch_size, device=device,
-                                                                 precision=precision)]
+                                                                 precision=precision, num_workers=num_workers)]
     if not out:
         return np.zeros((0, 0))
     return torch.cat(out).double().numpy()
 
 
-def _forward(model: nn.Module, inputs: torch.Tensor, *, batch_size: int, device, precision: str):
+def _batches(inputs: torch.Tensor | Dataset, *, batch_size: int, num_workers: int = 0, pin_memory: bool = False):
+    """Batches of inputs in order: slices of a tensor (or of an in-memory :class:`ChunkSet`), else a
+    DataLoader over the dataset."""
+    inputs = inputs.inputs if isinstance(inputs, ChunkSet) else inputs
+    if torch.is_tensor(inputs):
+        for start in range(0, len(inputs), batch_size):
+            yield inputs[start : start + batch_size]
+        return
+    # a generator of its own: a DataLoader draws its base seed from torch's global one otherwise,
+    # and evaluating would then change the next epoch's mixup and augmentation draws
+    loader = DataLoader(inputs, batch_size=batch_size, shuffle=False, num_workers=num_workers, pin_memory=pin_memory,
+                        generator=torch.Generator())
+    for x, _ in loader:
+        yield x
+
+
+def _forward(model: nn.Module, inputs: torch.Tensor | Dataset, *, batch_size: int, device, precision: str, num_workers: int = 0):
     """float32 logits on the CPU, one batch at a time, in eval mode and without gradients."""
     device = torch.device(device)
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            for start in range(0, len(inputs), batch_size):
-                x = inputs[start : start + batch_size].to(device, non_blocking=True)
+            for x in _batches(inputs, batch_size=batch_size, num_workers=num_workers, pin_memory=device.type == "cuda"):
+                x = x.to(device, non_blocking=True)
                 with _autocast(device, precision):
                     logits = model(x)
                 yield logits.float().cpu()
@@ -215,7 +303,8 @@ def _forward(model: nn.Module, inputs: torch.Tensor, *, batch_size: int, device,
 
 
 def evaluate_tracks(
-    model: nn.Module, data: ChunkSet, labels: list[str], *, batch_size: int, device, precision: str = "fp32", shared: bool = False
+    model: nn.Module, data: ChunkSet | StoredChunks, labels: list[str], *, batch_size: int, device, precision: str = "fp32",
+    shared: bool = False, num_workers: int = 0,
 ) -> tuple[dict, float, np.ndarray]:
     """(per-track metrics, mean chunk cross-entropy, chunk probabilities) of ``model`` on ``data``.
 
@@ -223,24 +312,27 @@ def evaluate_tracks(
     example and the probabilities are summed back together: every process returns the same,
     complete result in 1/N of the time.
     """
+    options = dict(batch_size=batch_size, device=device, precision=precision, num_workers=num_workers)
     if shared and distributed.current().enabled:
-        proba = _shared_predict_proba(model, data.inputs, num_classes=len(labels), batch_size=batch_size, device=device, precision=precision)
+        proba = _shared_predict_proba(model, data, num_classes=len(labels), **options)
     else:
-        proba = predict_proba(model, data.inputs, batch_size=batch_size, device=device, precision=precision)
+        proba = predict_proba(model, data, **options)
     eps = 1e-12
     loss = float(-np.mean(np.log(proba[np.arange(len(proba)), data.labels.numpy()] + eps)))
     metrics = track_metrics(data.track_ids, proba, data.track_labels(), labels)
     return metrics, loss, proba
 
 
-def _shared_predict_proba(model: nn.Module, inputs: torch.Tensor, *, num_classes: int, batch_size: int, device, precision: str) -> np.ndarray:
+def _shared_predict_proba(model: nn.Module, data: ChunkSet | StoredChunks, *, num_classes: int, batch_size: int, device,
+                          precision: str, num_workers: int) -> np.ndarray:
     context = distributed.current()
     device = torch.device(device)
-    mine = torch.arange(context.rank, len(inputs), context.world_size)
-    full = torch.zeros((len(inputs), num_classes), dtype=torch.float64, device=device)
+    mine = torch.arange(context.rank, len(data), context.world_size)
+    full = torch.zeros((len(data), num_classes), dtype=torch.float64, device=device)
     if len(mine):
+        part = data.inputs[mine] if isinstance(data, ChunkSet) else torch.utils.data.Subset(data, mine.tolist())
         full[mine.to(device)] = torch.from_numpy(
-            predict_proba(model, inputs[mine], batch_size=batch_size, device=device, precision=precision)
+            predict_proba(model, part, batch_size=batch_size, device=device, precision=precision, num_workers=num_workers)
         ).to(device)
     return distributed.all_reduce_sum(full).cpu().numpy()
 
@@ -323,8 +415,8 @@ def _plain(value):
 # ---------------------------------------------------------------------- the loop
 def fit(
     model: nn.Module,
-    train_set: ChunkSet,
-    valid_set: ChunkSet,
+    train_set: ChunkSet | StoredChunks,
+    valid_set: ChunkSet | StoredChunks,
     *,
     config: TrainConfig,
     labels: list[str],
@@ -407,7 +499,8 @@ def fit(
         epoch_began = time.perf_counter()
         seen, loss_sum, correct, hit_max = loop.train_epoch(train_set, epoch, progress=progress)
         metrics, valid_loss, _ = evaluate_tracks(
-            model, valid_set, labels, batch_size=config.batch_size, device=device, precision=precision, shared=True
+            model, valid_set, labels, batch_size=config.batch_size, device=device, precision=precision, shared=True,
+            num_workers=loop.workers,
         )
         row = {
             "epoch": epoch,
@@ -481,6 +574,7 @@ class _Loop:
     precision: str
     clip_grad_norm: float | None
     drop_last: bool
+    workers: int  # DataLoader workers (loader_workers)
     step: int = 0
 
     @classmethod
@@ -518,7 +612,7 @@ class _Loop:
             criterion=nn.CrossEntropyLoss(weight=class_weights),
             mixup=torch.distributions.Beta(config.mixup, config.mixup) if config.mixup > 0 else None,
             config=config, context=context, device=device, precision=precision, clip_grad_norm=clip_grad_norm,
-            drop_last=drop_last,
+            drop_last=drop_last, workers=loader_workers(config.num_workers, device, world_size=context.world_size),
         )
 
     def loader(self, train_set: ChunkSet, epoch: int) -> DataLoader:
@@ -535,7 +629,7 @@ class _Loop:
         else:
             order = {"shuffle": True, "generator": torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)}
         return DataLoader(
-            train_set, batch_size=config.batch_size, drop_last=self.drop_last, num_workers=config.num_workers,
+            train_set, batch_size=config.batch_size, drop_last=self.drop_last, num_workers=self.workers,
             pin_memory=self.device.type == "cuda", **order,
         )
 

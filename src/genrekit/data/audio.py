@@ -557,10 +557,20 @@ def chunk_signal(
     if y.ndim != 1:
         raise ValueError(f"chunk_signal expects a mono signal, got shape {y.shape}")
     size = int(round(chunk_seconds * sr))
+    starts = _chunk_starts(y.shape[0], sr=sr, chunk_seconds=chunk_seconds, hop_seconds=hop_seconds, pad_last=pad_last,
+                           min_last=min_last)
+    out = np.zeros((len(starts), size), dtype=y.dtype)
+    for i, s in enumerate(starts):
+        piece = y[s : s + size]
+        out[i, : piece.shape[0]] = piece
+    return out
+
+
+def _chunk_starts(n: int, *, sr: int, chunk_seconds: float, hop_seconds: float | None, pad_last: bool, min_last: float) -> list[int]:
+    size = int(round(chunk_seconds * sr))
     hop = int(round((hop_seconds or chunk_seconds) * sr))
     if size <= 0 or hop <= 0:
         raise ValueError("chunk and hop lengths must be positive")
-    n = y.shape[0]
     count = 0 if n < size else 1 + (n - size) // hop
     starts = [i * hop for i in range(count)]
     if pad_last:
@@ -571,11 +581,7 @@ def chunk_signal(
             starts.append(tail_start)
     if not starts:
         raise AudioError(None, f"too short: {n / sr:.2f} s is less than one {chunk_seconds:g} s chunk")
-    out = np.zeros((len(starts), size), dtype=y.dtype)
-    for i, s in enumerate(starts):
-        piece = y[s : s + size]
-        out[i, : piece.shape[0]] = piece
-    return out
+    return starts
 
 
 def n_chunks(n_samples: int, *, sr: int, chunk_seconds: float, hop_seconds: float | None = None) -> int:
@@ -603,11 +609,29 @@ def chunk_clip(y: np.ndarray, *, sr: int, chunk_seconds: float, hop_seconds: flo
         If the clip is shorter than half a chunk.
     """
     size = int(round(chunk_seconds * sr))
+    starts = clip_chunk_starts(len(y), sr=sr, chunk_seconds=chunk_seconds, hop_seconds=hop_seconds)
+    out = np.zeros((len(starts), size), dtype=y.dtype)
+    for i, s in enumerate(starts):
+        piece = y[s : s + size]
+        out[i, : piece.shape[0]] = piece
+    return out
+
+
+def clip_chunk_starts(n_samples: int, *, sr: int, chunk_seconds: float, hop_seconds: float | None = None) -> list[int]:
+    """Where :func:`chunk_clip`'s chunks of a clip of ``n_samples`` start (samples); each is
+    ``round(chunk_seconds * sr)`` long, the last zero-padded where it runs past the end.
+
+    Raises
+    ------
+    AudioError
+        If the clip is shorter than half a chunk.
+    """
+    size = int(round(chunk_seconds * sr))
     hop = int(round((hop_seconds or chunk_seconds) * sr))
-    full = n_chunks(len(y), sr=sr, chunk_seconds=chunk_seconds, hop_seconds=hop_seconds)
+    full = n_chunks(n_samples, sr=sr, chunk_seconds=chunk_seconds, hop_seconds=hop_seconds)
     covered = (full - 1) * hop + size if full else 0
-    pad = len(y) - covered >= 0.5 * size
-    return chunk_signal(y, sr=sr, chunk_seconds=chunk_seconds, hop_seconds=hop_seconds, pad_last=pad, min_last=0.5)
+    pad = n_samples - covered >= 0.5 * size
+    return _chunk_starts(n_samples, sr=sr, chunk_seconds=chunk_seconds, hop_seconds=hop_seconds, pad_last=pad, min_last=0.5)
 
 
 def write_audio(path: str | Path, y: np.ndarray, sr: int, *, format: str | None = None, subtype: str | None = None) -> Path:

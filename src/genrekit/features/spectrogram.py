@@ -33,10 +33,6 @@ the learned normalisation (if any) and, in training mode, SpecAugment masking.
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
-import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +42,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from genrekit import paths
+from genrekit.data.store import TrackStore
 from genrekit.errors import ConfigError
 from genrekit.features.numba_cache import load_librosa
 
@@ -440,14 +437,13 @@ def plot_spectrograms(
 
 
 # ---------------------------------------------------------------------- on-disk cache
-class SpectrogramCache:
+class SpectrogramCache(TrackStore):
     """Images from :meth:`SpectrogramFrontEnd.compute`, one ``.npy`` per track, keyed by configuration.
 
-    Layout: ``<root>/<key>/<track>-<source hash>.npy`` with ``<root>`` defaulting to
-    ``genrekit.paths.processed_dir() / "spectrograms"``. The key hashes the front-end config and the
-    audio window (sample rate, clip, chunk and hop seconds), and ``key.json`` beside the files says
-    what it stands for. The source hash covers the audio file's path, size and modification time,
-    so an edited file is recomputed. Files are plain ``.npy`` read with ``allow_pickle=False``.
+    A :class:`~genrekit.data.store.TrackStore` under ``genrekit.paths.store_dir() / "spectrograms"``
+    whose arrays are a track's chunk images ``(n_chunks, 1, rows, columns)``. The key hashes the
+    front-end config and the audio window (sample rate, clip, chunk and hop seconds), and
+    ``key.json`` beside the files says what it stands for.
 
     Parameters
     ----------
@@ -463,42 +459,4 @@ class SpectrogramCache:
         # the learned norm runs after the cache, so it does not change what is stored
         description = {"version": _CACHE_VERSION, "frontend": {k: v for k, v in config.items() if k != "norm"},
                        "instance_norm": config.get("norm") == "instance", "audio": audio}
-        blob = json.dumps(description, sort_keys=True, default=str)
-        self.key = hashlib.sha1(blob.encode()).hexdigest()[:16]
-        self.dir = Path(root or paths.processed_dir() / "spectrograms") / self.key
-        self.description = description
-
-    def path_for(self, track_id: str, source: str | Path) -> Path:
-        source = Path(source)
-        try:
-            stat = source.stat()
-            stamp = f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
-        except OSError:
-            stamp = str(source)
-        digest = hashlib.sha1(stamp.encode()).hexdigest()[:10]
-        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", str(track_id))[:80]
-        return self.dir / f"{safe}-{digest}.npy"
-
-    def load(self, track_id: str, source: str | Path) -> np.ndarray | None:
-        """The cached images of a track, ``(n_chunks, 1, rows, columns)``, or None if not cached."""
-        path = self.path_for(track_id, source)
-        if not path.is_file():
-            return None
-        try:
-            return np.load(path, allow_pickle=False)
-        except (OSError, ValueError):  # a truncated file from an interrupted run: recompute it
-            return None
-
-    def save(self, track_id: str, source: str | Path, images: np.ndarray) -> Path:
-        path = self.path_for(track_id, source)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key_file = self.dir / "key.json"
-        if not key_file.exists():
-            key_file.write_text(json.dumps(self.description, indent=2, default=str) + "\n")
-        # write-then-rename, so a concurrent reader never sees half a file
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as handle:
-            np.save(handle, np.ascontiguousarray(images, dtype=np.float32), allow_pickle=False)
-        os.replace(tmp, path)
-        return path
-
+        super().__init__(description, root=root or paths.store_dir() / "spectrograms")

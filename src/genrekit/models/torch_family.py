@@ -23,9 +23,9 @@ on-disk :class:`~genrekit.features.spectrogram.SpectrogramCache` instead of reco
 epoch; not a model setting, so it is not stored with the weights).
 
 Runs are orchestrated by :func:`genrekit.network_runs.train_network` (shared with the hf family):
-every track's audio is read once (the middle ``data.clip_seconds`` at the model's sample rate), cut
-into ``data.chunk_seconds`` chunks (3 s when unset) every ``data.hop_seconds`` and kept in memory
-as float32. Chunk probabilities are averaged per track for every score, as for the classic models.
+every track's audio is decoded once (the middle ``data.clip_seconds`` at the model's sample rate)
+into the on-disk store shared by runs (:mod:`genrekit.data.store`), and read from there one
+``data.chunk_seconds`` chunk (3 s when unset, every ``data.hop_seconds``) at a time. Chunk probabilities are averaged per track for every score, as for the classic models.
 """
 
 from __future__ import annotations
