@@ -305,3 +305,40 @@ def test_cuda_bf16_with_gradient_checkpointing_and_accumulation(arch, tiny_check
     assert result.precision in ("bf16", "fp16") and result.device.startswith("cuda")
     assert all(np.isfinite(row["train_loss"]) for row in result.history)
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+
+
+def test_whisper_log_mel_on_the_device_equals_the_feature_extractor():
+    """Whisper's front-end as torch ops (the training device, no host round trip) computes what
+    ``WhisperFeatureExtractor`` computes: identical to its torch path, and within 1e-4 (features
+    span about -0.5 to 1.5) of its float64 numpy path, for a full, a short (padded) and a long (cut) window."""
+    from transformers import WhisperFeatureExtractor
+
+    from genrekit.models.hf import whisper_log_mel
+
+    fe = WhisperFeatureExtractor()  # whisper-small/medium's settings: 80 mels, 30 s at 16 kHz
+    rng = np.random.default_rng(0)
+    t = np.arange(16000 * 30) / 16000
+    signals = [0.1 * rng.standard_normal(16000 * 30), 0.3 * np.sin(2 * np.pi * 440 * t) * (t < 12), 0.2 * rng.standard_normal(16000 * 31)]
+    for y in (s.astype(np.float32) for s in signals):
+        ours = whisper_log_mel(torch.from_numpy(y)[None], fe)[0]
+        expected = fe([y], sampling_rate=16000, return_tensors="pt")["input_features"][0]
+        assert ours.shape == expected.shape == (80, 3000)
+        torch.testing.assert_close(ours, expected, rtol=0, atol=1e-5)
+        reference = fe._np_extract_fbank_features(y[None, : fe.n_samples], "cpu")[0]  # float64 numpy, full length here
+        if len(y) >= fe.n_samples:
+            np.testing.assert_allclose(ours.numpy(), reference, rtol=0, atol=1e-4)
+    batch = whisper_log_mel(torch.from_numpy(np.stack([s[: fe.n_samples] for s in signals]).astype(np.float32)), fe)
+    torch.testing.assert_close(batch[1], whisper_log_mel(torch.from_numpy(signals[1].astype(np.float32))[None], fe)[0])
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_front_ends_on_the_device_equal_the_feature_extractor(tiny_checkpoints, arch):
+    """A built model's front-end (torch ops on the waveform's device) gives its feature extractor's inputs."""
+    model = build_hf(labels=["a", "b"], checkpoint=str(tiny_checkpoints[arch]), params={"window_seconds": None if arch == "whisper" else 2.0})
+    fe = model.feature_extractor
+    y = (0.1 * np.random.default_rng(1).standard_normal((2, int(model.window_seconds * 16000))) + 0.05).astype(np.float32)
+    ours = model.frontend(torch.from_numpy(y))
+    expected = fe(list(y), sampling_rate=16000, return_tensors="pt")
+    assert set(ours) == set(expected)
+    for key in ours:
+        torch.testing.assert_close(ours[key], expected[key], rtol=0, atol=1e-5)

@@ -25,6 +25,7 @@ from typing import Callable
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from genrekit.checkpoint import LoadedNetwork
 from genrekit.config import ExperimentConfig
@@ -64,6 +65,45 @@ def fixed_window_seconds(feature_extractor) -> float | None:
     return None
 
 
+def _unit_variance(x: torch.Tensor) -> torch.Tensor:
+    """``zero_mean_unit_var_norm`` of the transformers feature extractors on unpadded ``(batch, samples)`` input."""
+    mean = x.mean(dim=-1, keepdim=True)
+    var = x.var(dim=-1, unbiased=False, keepdim=True)
+    return (x - mean) / torch.sqrt(var + 1e-7)
+
+
+def whisper_log_mel(waveform: torch.Tensor, feature_extractor, *, filters: torch.Tensor | None = None) -> torch.Tensor:
+    """Whisper's input features, as ``WhisperFeatureExtractor`` computes them, on the waveform's device.
+
+    Parameters
+    ----------
+    waveform : torch.Tensor [shape=(batch, samples)]
+        Audio at the extractor's rate; padded with zeros or cut to its ``n_samples`` (30 s).
+    feature_extractor : transformers.WhisperFeatureExtractor
+    filters : torch.Tensor [shape=(1 + n_fft // 2, n_mels)], optional
+        The extractor's ``mel_filters`` already on the device (copied there per call otherwise).
+
+    Returns
+    -------
+    features : torch.Tensor [shape=(batch, n_mels, n_samples // hop_length), dtype=float32]
+        Log10 mel power, floored 8 below each example's maximum, scaled as ``(x + 4) / 4``.
+    """
+    fe = feature_extractor
+    x = waveform.float()
+    if x.shape[-1] != fe.n_samples:  # the extractor's padding='max_length' and truncation
+        x = F.pad(x, (0, fe.n_samples - x.shape[-1])) if x.shape[-1] < fe.n_samples else x[..., : fe.n_samples]
+    if fe.dither:
+        x = x + fe.dither * torch.randn_like(x)
+    window = torch.hann_window(fe.n_fft, device=x.device)
+    stft = torch.stft(x, fe.n_fft, fe.hop_length, window=window, return_complex=True)
+    power = (stft[..., :-1].abs() ** 2).contiguous()
+    if filters is None:
+        filters = torch.as_tensor(fe.mel_filters, dtype=torch.float32, device=x.device)
+    log_spec = torch.clamp(filters.T @ power, min=1e-10).log10()
+    floor = log_spec.amax(dim=(1, 2), keepdim=True) - 8.0
+    return (torch.maximum(log_spec, floor) + 4.0) / 4.0
+
+
 class HFAudioClassifier(nn.Module):
     """A pretrained audio transformer and its feature extractor as one ``waveform -> logits`` module.
 
@@ -96,6 +136,9 @@ class HFAudioClassifier(nn.Module):
         self.window_seconds = float(fixed or window_seconds or DEFAULT_WINDOW_SECONDS)
         if self.window_seconds <= 0:
             raise ConfigError(f"model.params.window_seconds must be positive, got {self.window_seconds}")
+        # Whisper's mel filters move to the training device with the model (not saved: the extractor has them)
+        mel = torch.as_tensor(feature_extractor.mel_filters, dtype=torch.float32) if fixed is not None else None
+        self.register_buffer("mel_filters", mel, persistent=False)
 
     @property
     def labels(self) -> list[str]:
@@ -104,22 +147,22 @@ class HFAudioClassifier(nn.Module):
         return [id2label[i] for i in range(self.model.config.num_labels)]
 
     def frontend(self, waveform: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The model's keyword inputs for a ``(batch, samples)`` waveform at :attr:`sample_rate`."""
+        """The model's keyword inputs for a ``(batch, samples)`` waveform at :attr:`sample_rate`.
+
+        wav2vec 2.0 / HuBERT normalisation and Whisper's log-mel run as torch ops on the
+        waveform's device (no host round trip per batch), with the feature extractor's arithmetic
+        (equal within float32 rounding, ``tests/test_hf.py``); other extractors are called as they are.
+        """
         from transformers import Wav2Vec2FeatureExtractor
 
         fe = self.feature_extractor
         if isinstance(fe, Wav2Vec2FeatureExtractor) and not fe.return_attention_mask:
-            # Same arithmetic as Wav2Vec2FeatureExtractor.zero_mean_unit_var_norm on unpadded
-            # input, done on the device to spare a host round trip per batch.
             x = waveform.float()
-            if fe.do_normalize:
-                mean = x.mean(dim=-1, keepdim=True)
-                var = x.var(dim=-1, unbiased=False, keepdim=True)
-                x = (x - mean) / torch.sqrt(var + 1e-7)
-            return {"input_values": x}
+            return {"input_values": _unit_variance(x) if fe.do_normalize else x}
+        if _is_whisper(fe):
+            return {"input_features": whisper_log_mel(waveform, fe, filters=self.mel_filters)}
         arrays = list(waveform.detach().float().cpu().numpy())
-        kwargs = {"device": str(waveform.device)} if _is_whisper(fe) else {}
-        inputs = fe(arrays, sampling_rate=self.sample_rate, return_tensors="pt", **kwargs)
+        inputs = fe(arrays, sampling_rate=self.sample_rate, return_tensors="pt")
         return {k: v.to(waveform.device) for k, v in inputs.items()}
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
