@@ -38,7 +38,7 @@ def _isolated_paths(tmp_path_factory):
     """
     home = tmp_path_factory.getbasetemp() / "genrekit-home"
     with pytest.MonkeyPatch.context() as patch:
-        for name in ("GENREKIT_DATA", "GENREKIT_CACHE", "GENREKIT_RUNS", "GENREKIT_OUTPUTS"):
+        for name in ("GENREKIT_DATA", "GENREKIT_CACHE", "GENREKIT_STORE", "GENREKIT_RUNS", "GENREKIT_OUTPUTS"):
             patch.delenv(name, raising=False)
         patch.setenv("GENREKIT_HOME", str(home))
         yield home

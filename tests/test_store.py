@@ -3,6 +3,7 @@ and trained on exactly as the in-memory chunks were."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 
@@ -14,7 +15,7 @@ import torch
 from fixtures import CORRUPT_BYTES, single_torch_thread, tone
 from genrekit.config import TrainConfig
 from genrekit.data.audio import chunk_clip, load_audio, write_audio
-from genrekit.data.store import TrackStore
+from genrekit.data.store import TrackStore, decode_clip, decode_workers
 from genrekit.errors import AudioError, DatasetError
 from genrekit.features.spectrogram import SpectrogramCache, SpectrogramFrontEnd
 from genrekit.models.cnn import SpectrogramCNN
@@ -77,6 +78,17 @@ def test_a_track_is_decoded_once_and_a_bad_file_is_remembered(tracks, tmp_path):
     store.fill(tracks, decode, progress=False)
     assert calls[9:] == [tracks["path"][0], tracks["path"][1]]
     assert (store.dir / "key.json").is_file()
+
+
+def test_processes_decoding_at_once_store_what_one_process_stores(tracks, tmp_path):
+    make = functools.partial(decode_clip, sr=SR, clip_seconds=2.0, chunk_seconds=1.0, hop_seconds=None)
+    alone, problems = TrackStore({"test": 3}, root=tmp_path / "one").fill(tracks, make, progress=False)
+    together, problems_together = TrackStore({"test": 3}, root=tmp_path / "two").fill(tracks, make, workers=2, progress=False)
+    assert [str(p) for p in problems_together] == [str(p) for p in problems] and len(problems) == 1
+    assert together.drop(columns="file").equals(alone.drop(columns="file"))
+    for a, b in zip(alone["file"], together["file"]):
+        np.testing.assert_array_equal(np.load(a), np.load(b))
+    assert decode_workers(3) == 3 and 1 <= decode_workers(None) <= 8
 
 
 def test_a_store_that_would_not_fit_is_refused_with_the_numbers(tracks, tmp_path, monkeypatch):

@@ -86,6 +86,9 @@ class DataConfig:
     )
     hop_seconds: float | None = option(None, help="Hop between chunks in seconds (default: chunk_seconds).")
     limit_per_genre: int | None = option(None, help="Use at most N tracks per genre (quick runs).")
+    decode_workers: int | None = option(
+        None, help="Processes decoding tracks into the store of network runs (unset: one per CPU core, at most 8)."
+    )
     synthetic_clips: int = option(100, help="Clips per genre when the synthetic set is generated.")
     synthetic_seconds: float = option(30.0, help="Clip length in seconds of the generated synthetic set.")
 

@@ -21,6 +21,7 @@ the chunk length and hop it was trained with.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import time
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ from genrekit.config import ExperimentConfig, load_config, to_toml
 from genrekit.data.audio import chunk_clip, clip_chunk_starts, load_audio
 from genrekit.data.index import Problem, TrackIndex
 from genrekit.data.splits import LEAKY_SPLIT, assign_splits, check_no_leak, leaky_chunk_split
-from genrekit.data.store import TrackStore
+from genrekit.data.store import TrackStore, decode_clip, decode_workers
 from genrekit.errors import DatasetError, RunError
 from genrekit.evaluate import check_training_split, split_label, track_metrics, write_run
 from genrekit.features.spectrogram import SpectrogramCache, SpectrogramFrontEnd
@@ -82,6 +83,7 @@ def load_chunks(
     cache: SpectrogramCache | None = None,
     progress: bool = True,
     desc: str = "decoding audio",
+    workers: int = 1,
 ) -> tuple[StoredChunks, np.ndarray, list[Problem]]:
     """The chunks of ``tracks``, streamed from an on-disk store (each track decoded once, then reused).
 
@@ -100,6 +102,8 @@ def load_chunks(
     frontend, cache : optional
         With both, each track's chunks are stored as ``frontend.compute`` images in ``cache``;
         otherwise each track's clip is stored in :func:`audio_store` and cut into chunks as it is read.
+    workers : int
+        Processes decoding audio into the store at once (images are computed here, one track at a time).
 
     Returns
     -------
@@ -122,14 +126,10 @@ def load_chunks(
                 return frontend.compute(torch.from_numpy(chunks).to(frontend.window.device)).cpu().numpy()
 
         store, make, size = cache, images, None
-    else:
-        def clip(path: str) -> np.ndarray:
-            y = load_audio(path, sr=sr, middle=clip_seconds)
-            clip_chunk_starts(len(y), **cut)  # too short for one chunk: an AudioError, remembered
-            return y
-
-        store, make, size = audio_store(sr=sr, clip_seconds=clip_seconds), clip, int(round(chunk_seconds * sr))
-    stored, problems = store.fill(tracks, make, progress=progress, desc=desc)
+    else:  # too short for one chunk: an AudioError, remembered
+        make = functools.partial(decode_clip, sr=sr, clip_seconds=clip_seconds, chunk_seconds=chunk_seconds, hop_seconds=hop_seconds)
+        store, size = audio_store(sr=sr, clip_seconds=clip_seconds), int(round(chunk_seconds * sr))
+    stored, problems = store.fill(tracks, make, workers=workers if cache is None else 1, progress=progress, desc=desc)
     files, file_of, starts, positions, ids, classes = [], [], [], [], [], []
     for k, (track_id, genre, file, length) in enumerate(stored[["track_id", "genre", "file", "length"]].itertuples(index=False)):
         at = np.arange(length) if size is None else np.asarray(clip_chunk_starts(int(length), **cut))
@@ -178,6 +178,7 @@ def prepare_chunks(
     cache: SpectrogramCache | None = None,
     splits: tuple[str, ...] = ("train", "valid", "test"),
     progress: bool = True,
+    workers: int = 1,
 ) -> PreparedChunks:
     """Chunk sets per split of a split track index.
 
@@ -186,7 +187,7 @@ def prepare_chunks(
     scoring unit; otherwise no track has chunks on two sides (checked).
     """
     options = dict(labels=labels, sr=sr, clip_seconds=clip_seconds, chunk_seconds=chunk_seconds,
-                   hop_seconds=hop_seconds, frontend=frontend, cache=cache, progress=progress)
+                   hop_seconds=hop_seconds, frontend=frontend, cache=cache, progress=progress, workers=workers)
     tracks = index.tracks
     empty = ChunkSet(torch.zeros((0, 1)), torch.zeros(0, dtype=torch.long), [])
     if index.split_kind == LEAKY_SPLIT:
@@ -197,14 +198,13 @@ def prepare_chunks(
         chunk_ids = np.char.add(np.char.add(data.track_ids.astype(str), "#"), position.astype(str))
         parts = {s: data.take(side == s, track_ids=chunk_ids) if s in splits else empty for s in ("train", "valid", "test")}
         return PreparedChunks(parts["train"], parts["valid"], parts["test"], "chunk", problems)
-    parts, problems = {}, []
-    for split in ("train", "valid", "test"):
-        if split not in splits:
-            parts[split] = empty
-            continue
-        chosen = tracks[tracks["split"] == split]
-        parts[split], _, skipped = load_chunks(chosen, desc=f"decoding {split} audio", **options)
-        problems += skipped
+    # one fill for every split asked for (one pool of decoders), then each split's chunks in track order
+    chosen = tracks[tracks["split"].isin(splits)]
+    data, _, problems = load_chunks(chosen, desc=f"decoding audio ({', '.join(s for s in ('train', 'valid', 'test') if s in splits)})",
+                                    **options)
+    side_of = dict(zip(chosen["track_id"].astype(str), chosen["split"].astype(str)))
+    side = np.array([side_of[t] for t in data.track_ids.tolist()], dtype=object)
+    parts = {s: data.take(side == s) if s in splits else empty for s in ("train", "valid", "test")}
     check_no_leak(
         pd.DataFrame({
             "track_id": np.concatenate([parts[s].track_ids for s in parts]),
@@ -375,11 +375,13 @@ def train_network(
         frontend = copy.deepcopy(net.cache_frontend).to(device).eval()
         cache = SpectrogramCache(frontend, audio={"sr": sr, "clip_seconds": config.data.clip_seconds,
                                                   "chunk_seconds": chunk_seconds, "hop_seconds": config.data.hop_seconds})
-    data = prepare_chunks(
-        index, labels=labels, sr=sr, clip_seconds=config.data.clip_seconds, chunk_seconds=chunk_seconds,
-        hop_seconds=config.data.hop_seconds, seed=config.data.seed, valid_fraction=config.data.valid_fraction,
-        test_fraction=config.data.test_fraction, frontend=frontend, cache=cache, progress=progress,
-    )
+    with distributed.main_first():  # rank 0 decodes into the store; the others then find every track there
+        data = prepare_chunks(
+            index, labels=labels, sr=sr, clip_seconds=config.data.clip_seconds, chunk_seconds=chunk_seconds,
+            hop_seconds=config.data.hop_seconds, seed=config.data.seed, valid_fraction=config.data.valid_fraction,
+            test_fraction=config.data.test_fraction, frontend=frontend, cache=cache, progress=progress,
+            workers=decode_workers(config.data.decode_workers),
+        )
     check_training_split(index.name, index.split_kind, labels=labels, train_classes=data.train.labels.numpy(),
                          n_test=len(data.test))
 
@@ -518,7 +520,7 @@ def rescore_network(network: LoadedNetwork, *, split: str = "test", progress: bo
         index, labels=network.labels, sr=network.sample_rate, clip_seconds=network.clip_seconds,
         chunk_seconds=network.chunk_seconds, hop_seconds=network.hop_seconds, seed=record.config.data.seed,
         valid_fraction=record.config.data.valid_fraction, test_fraction=record.config.data.test_fraction,
-        splits=(split,), progress=progress,
+        splits=(split,), progress=progress, workers=decode_workers(record.config.data.decode_workers),
     )
     part = getattr(data, split)
     if len(part) == 0:

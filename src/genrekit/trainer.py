@@ -642,7 +642,8 @@ class _Loop:
         net.train()
         loader = self.loader(train_set, epoch)
         seen, loss_sum, correct = 0, 0.0, 0.0
-        bar = tqdm(loader, desc=f"epoch {epoch}/{config.epochs}", disable=not progress, leave=False, dynamic_ncols=True)
+        bar = tqdm(loader, desc=f"epoch {epoch}/{config.epochs}", unit="batch", disable=not progress, leave=False, dynamic_ncols=True)
+        began = time.perf_counter()
         self.optimizer.zero_grad(set_to_none=True)
         hit_max = False
         for i, (x, y) in enumerate(bar):
@@ -673,7 +674,9 @@ class _Loop:
                 seen += len(y)
                 loss_sum += float(loss) * len(y)
                 correct += float(hits.sum())
-            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
+            # examples per second of this process: what the loader and the device deliver together
+            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}",
+                            ex_s=f"{seen / max(time.perf_counter() - began, 1e-9):.1f}", refresh=False)
             if config.max_steps is not None and self.step >= config.max_steps:
                 hit_max = True
                 break

@@ -32,6 +32,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from genrekit.data.audio import clip_chunk_starts, load_audio
 from genrekit.data.index import Problem
 from genrekit.errors import AudioError, DatasetError
 
@@ -107,6 +108,7 @@ class TrackStore:
         tracks: pd.DataFrame,
         make: Callable[[str], np.ndarray],
         *,
+        workers: int = 1,
         progress: bool = True,
         desc: str = "decoding audio",
     ) -> tuple[pd.DataFrame, list[Problem]]:
@@ -118,7 +120,10 @@ class TrackStore:
             ``track_id`` and ``path`` columns (other columns are kept).
         make : callable
             ``make(path) -> float32 array`` of one track; raises AudioError for an unusable file
-            (remembered) or anything else (reported, retried by the next fill).
+            (remembered) or anything else (reported, retried by the next fill). With ``workers``
+            above 1 it must be picklable (a module-level function or a ``functools.partial`` of one).
+        workers : int
+            Processes making tracks at once (fresh interpreters: safe beside torch's threads and CUDA).
 
         Returns
         -------
@@ -126,7 +131,7 @@ class TrackStore:
             The rows of ``tracks`` that have an array, with ``file`` (its path) and ``length``
             (its first dimension), in the order of ``tracks``.
         problems : list of Problem
-            The files skipped, and why.
+            The files skipped, and why, in the order of ``tracks``.
 
         Raises
         ------
@@ -135,41 +140,61 @@ class TrackStore:
         """
         from tqdm.auto import tqdm
 
-        files, lengths, keep, problems = [], [], [], []
-        written, written_bytes = 0, 0
-        bar = tqdm(total=len(tracks), desc=desc, unit="track", disable=not progress, leave=False, dynamic_ncols=True)
+        lengths: dict[int, int] = {}
+        problems: dict[int, Problem] = {}
+        todo = []
         for row, (track_id, path) in enumerate(tracks[["track_id", "path"]].itertuples(index=False)):
+            array = self.load(str(track_id), path, mmap=True)
+            if array is not None:
+                lengths[row] = int(array.shape[0])
+            elif (reason := self.bad_reason(str(track_id), path)) is not None:
+                problems[row] = Problem(str(path), reason)
+            else:
+                todo.append((row, str(track_id), str(path)))
+        bar = tqdm(total=len(todo), desc=desc, unit="track", disable=not progress or not todo, leave=False, dynamic_ncols=True)
+        written_bytes, written = 0, 0
+        for row, length, reason in self._make_all(todo, make, workers=workers):
             bar.update()
-            track_id, target = str(track_id), self.path_for(str(track_id), path)
-            array = _read(target, mmap=True)
-            if array is None:
-                reason = self.bad_reason(track_id, path)
-                if reason is not None:
-                    problems.append(Problem(str(path), reason))
-                    continue
-                try:
-                    array = make(str(path))
-                except AudioError as exc:
-                    self.remember_bad(track_id, path, exc.reason)
-                    problems.append(Problem(str(path), exc.reason))
-                    continue
-                except Exception as exc:  # noqa: BLE001 - one odd file must not end a long fill
-                    problems.append(Problem(str(path), f"decoding failed: {type(exc).__name__}: {exc}"))
-                    continue
-                self.save(track_id, path, array)
-                written += 1
-                written_bytes += target.stat().st_size
+            path = str(tracks["path"].iloc[row])
+            if reason is not None:
+                problems[row] = Problem(path, reason)
+                continue
+            lengths[row] = length
+            written += 1
+            if written <= SIZE_PROBE_TRACKS:
+                written_bytes += self.path_for(str(tracks["track_id"].iloc[row]), path).stat().st_size
                 if written == SIZE_PROBE_TRACKS:
-                    self._check_space(written_bytes / written, remaining=len(tracks) - row - 1)
-                bar.set_postfix(decoded=written, refresh=False)
-            files.append(str(target))
-            lengths.append(int(array.shape[0]))
-            keep.append(row)
+                    self._check_space(written_bytes / written, remaining=len(todo) - written)
         bar.close()
+        keep = sorted(lengths)
         stored = tracks.iloc[keep].copy()
-        stored["file"] = files
-        stored["length"] = np.asarray(lengths, dtype=np.int64)
-        return stored.reset_index(drop=True), problems
+        stored["file"] = [str(self.path_for(str(t), p)) for t, p in stored[["track_id", "path"]].itertuples(index=False)]
+        stored["length"] = np.asarray([lengths[row] for row in keep], dtype=np.int64)
+        return stored.reset_index(drop=True), [problems[row] for row in sorted(problems)]
+
+    def _make_all(self, todo: list[tuple[int, str, str]], make, *, workers: int):
+        """Yield ``(row, length or None, reason or None)`` for each track of ``todo`` as it is made."""
+        if workers <= 1 or len(todo) < 2 * workers:
+            for row, track_id, path in todo:
+                yield (row, *_make_one(self, make, track_id, path))
+            return
+        import multiprocessing
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+        # spawned, not forked: the parent runs torch (threads, maybe CUDA), which a fork can hang
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            queue, pending = iter(todo), {}
+            for row, track_id, path in queue:  # a bounded window keeps memory flat on any number of tracks
+                pending[pool.submit(_make_one, self, make, track_id, path)] = row
+                if len(pending) >= 4 * workers:
+                    break
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield (pending.pop(future), *future.result())
+                    task = next(queue, None)
+                    if task is not None:
+                        pending[pool.submit(_make_one, self, make, task[1], task[2])] = task[0]
 
     def _check_space(self, bytes_per_track: float, *, remaining: int) -> None:
         """Raise DatasetError unless ``remaining`` tracks of this size (at most) fit on the store's disk."""
@@ -180,6 +205,40 @@ class TrackStore:
                 f"{self.dir}: the decoded audio would not fit: about {need / 1e9:.1f} GB more for {remaining} tracks "
                 f"({bytes_per_track / 1e6:.1f} MB each), {free / 1e9:.1f} GB free; point GENREKIT_STORE at a "
                 "larger disk, or shorten data.clip_seconds")
+
+
+def decode_workers(workers: int | None) -> int:
+    """Processes for :meth:`TrackStore.fill`: ``workers`` if set, else one per CPU core of this process, at most 8."""
+    if workers is not None:
+        return max(1, int(workers))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(8, cores))
+
+
+def _make_one(store: TrackStore, make, track_id: str, path: str) -> tuple[int | None, str | None]:
+    """Make and store one track: (length, None), or (None, why not)."""
+    try:
+        array = make(path)
+    except AudioError as exc:
+        store.remember_bad(track_id, path, exc.reason)
+        return None, exc.reason
+    except Exception as exc:  # noqa: BLE001 - one odd file must not end a long fill
+        return None, f"decoding failed: {type(exc).__name__}: {exc}"
+    store.save(track_id, path, array)
+    return int(array.shape[0]), None
+
+
+def decode_clip(path: str, *, sr: int, clip_seconds: float | None, chunk_seconds: float, hop_seconds: float | None) -> np.ndarray:
+    """The middle ``clip_seconds`` of ``path`` at ``sr`` Hz, as :func:`~genrekit.data.audio.load_audio` reads it.
+
+    Raises
+    ------
+    AudioError
+        If the file is unusable, or too short for one chunk (:func:`~genrekit.data.audio.clip_chunk_starts`).
+    """
+    y = load_audio(path, sr=sr, middle=clip_seconds)
+    clip_chunk_starts(len(y), sr=sr, chunk_seconds=chunk_seconds, hop_seconds=hop_seconds)
+    return y
 
 
 def _read(path: Path, *, mmap: bool) -> np.ndarray | None:
