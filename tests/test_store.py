@@ -14,6 +14,7 @@ import torch
 
 from fixtures import CORRUPT_BYTES, single_torch_thread, tone
 from genrekit.config import TrainConfig
+from genrekit.data import store as store_module
 from genrekit.data.audio import chunk_clip, load_audio, write_audio
 from genrekit.data.store import TrackStore, decode_clip, decode_workers
 from genrekit.errors import AudioError, DatasetError
@@ -80,7 +81,8 @@ def test_a_track_is_decoded_once_and_a_bad_file_is_remembered(tracks, tmp_path):
     assert (store.dir / "key.json").is_file()
 
 
-def test_processes_decoding_at_once_store_what_one_process_stores(tracks, tmp_path):
+def test_processes_decoding_at_once_store_what_one_process_stores(tracks, tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "POOL_MIN_TRACKS_PER_WORKER", 1)  # a pool even for these few tracks
     make = functools.partial(decode_clip, sr=SR, clip_seconds=2.0, chunk_seconds=1.0, hop_seconds=None)
     alone, problems = TrackStore({"test": 3}, root=tmp_path / "one").fill(tracks, make, progress=False)
     together, problems_together = TrackStore({"test": 3}, root=tmp_path / "two").fill(tracks, make, workers=2, progress=False)

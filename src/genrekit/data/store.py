@@ -39,6 +39,10 @@ from genrekit.errors import AudioError, DatasetError
 #: Tracks written before :meth:`TrackStore.fill` checks that the rest will fit on the disk.
 SIZE_PROBE_TRACKS = 8
 
+#: Tracks to decode per worker below which :meth:`TrackStore.fill` decodes in this process: a
+#: spawned worker takes 1-2 s to start, a 30 s track 13-25 ms to decode.
+POOL_MIN_TRACKS_PER_WORKER = 50
+
 
 class TrackStore:
     """One float32 array per track under a folder keyed by ``description``.
@@ -174,7 +178,7 @@ class TrackStore:
 
     def _make_all(self, todo: list[tuple[int, str, str]], make, *, workers: int):
         """Yield ``(row, length or None, reason or None)`` for each track of ``todo`` as it is made."""
-        if workers <= 1 or len(todo) < 2 * workers:
+        if workers <= 1 or len(todo) < POOL_MIN_TRACKS_PER_WORKER * workers:
             for row, track_id, path in todo:
                 yield (row, *_make_one(self, make, track_id, path))
             return
