@@ -83,7 +83,7 @@ def test_a_track_is_decoded_once_and_a_bad_file_is_remembered(tracks, tmp_path):
 
 def test_processes_decoding_at_once_store_what_one_process_stores(tracks, tmp_path, monkeypatch):
     monkeypatch.setattr(store_module, "POOL_MIN_TRACKS_PER_WORKER", 1)  # a pool even for these few tracks
-    make = functools.partial(decode_clip, sr=SR, clip_seconds=2.0, chunk_seconds=1.0, hop_seconds=None)
+    make = functools.partial(decode_clip, sr=SR, clip_seconds=2.0)
     alone, problems = TrackStore({"test": 3}, root=tmp_path / "one").fill(tracks, make, progress=False)
     together, problems_together = TrackStore({"test": 3}, root=tmp_path / "two").fill(tracks, make, workers=2, progress=False)
     assert [str(p) for p in problems_together] == [str(p) for p in problems] and len(problems) == 1
@@ -153,7 +153,7 @@ def test_loader_workers_default_to_none_on_a_cpu_and_to_the_cores_on_a_gpu(monke
     assert loader_workers(None, torch.device("cuda"), world_size=4) == 3
 
 
-def test_a_track_too_short_for_one_chunk_is_reported_not_stored(tmp_path, monkeypatch):
+def test_a_track_too_short_for_a_runs_chunks_is_reported_and_serves_runs_with_shorter_ones(tmp_path, monkeypatch):
     monkeypatch.setenv("GENREKIT_STORE", str(tmp_path / "store"))
     short = tmp_path / "a" / "short.wav"
     write_audio(short, tone(0.3, SR, 300.0), SR)
@@ -162,3 +162,6 @@ def test_a_track_too_short_for_one_chunk_is_reported_not_stored(tmp_path, monkey
     assert len(data) == 0 and "too short" in problems[0].reason
     with pytest.raises(AudioError):
         chunk_clip(load_audio(short, sr=SR), sr=SR, chunk_seconds=1.0)
+    # the store is shared by chunk lengths: a run on 0.25 s chunks finds the track there
+    data, _, problems = load_chunks(frame, labels=GENRES, sr=SR, clip_seconds=None, chunk_seconds=0.25, progress=False)
+    assert len(data) == 1 and not problems

@@ -40,7 +40,7 @@ from genrekit.data.audio import chunk_clip, clip_chunk_starts, load_audio
 from genrekit.data.index import Problem, TrackIndex
 from genrekit.data.splits import LEAKY_SPLIT, assign_splits, check_no_leak, leaky_chunk_split
 from genrekit.data.store import TrackStore, decode_clip, decode_workers
-from genrekit.errors import DatasetError, RunError
+from genrekit.errors import AudioError, DatasetError, RunError
 from genrekit.evaluate import check_training_split, split_label, track_metrics, write_run
 from genrekit.features.spectrogram import SpectrogramCache, SpectrogramFrontEnd
 from genrekit.models.registry import get_family, get_model, model_input
@@ -126,15 +126,19 @@ def load_chunks(
                 return frontend.compute(torch.from_numpy(chunks).to(frontend.window.device)).cpu().numpy()
 
         store, make, size = cache, images, None
-    else:  # too short for one chunk: an AudioError, remembered
-        make = functools.partial(decode_clip, sr=sr, clip_seconds=clip_seconds, chunk_seconds=chunk_seconds, hop_seconds=hop_seconds)
+    else:
+        make = functools.partial(decode_clip, sr=sr, clip_seconds=clip_seconds)
         store, size = audio_store(sr=sr, clip_seconds=clip_seconds), int(round(chunk_seconds * sr))
     stored, problems = store.fill(tracks, make, workers=workers if cache is None else 1, progress=progress, desc=desc)
     files, file_of, starts, positions, ids, classes = [], [], [], [], [], []
-    for k, (track_id, genre, file, length) in enumerate(stored[["track_id", "genre", "file", "length"]].itertuples(index=False)):
-        at = np.arange(length) if size is None else np.asarray(clip_chunk_starts(int(length), **cut))
+    for track_id, path, genre, file, length in stored[["track_id", "path", "genre", "file", "length"]].itertuples(index=False):
+        try:
+            at = np.arange(length) if size is None else np.asarray(clip_chunk_starts(int(length), **cut))
+        except AudioError as exc:  # too short for this run's chunks; the store keeps it for runs with shorter ones
+            problems.append(Problem(str(path), exc.reason))
+            continue
+        file_of.append(np.full(len(at), len(files)))
         files.append(file)
-        file_of.append(np.full(len(at), k))
         starts.append(at)
         positions.append(np.arange(len(at)))
         ids.extend([str(track_id)] * len(at))

@@ -32,7 +32,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from genrekit.data.audio import clip_chunk_starts, load_audio
+from genrekit.data.audio import load_audio
 from genrekit.data.index import Problem
 from genrekit.errors import AudioError, DatasetError
 
@@ -232,17 +232,15 @@ def _make_one(store: TrackStore, make, track_id: str, path: str) -> tuple[int | 
     return int(array.shape[0]), None
 
 
-def decode_clip(path: str, *, sr: int, clip_seconds: float | None, chunk_seconds: float, hop_seconds: float | None) -> np.ndarray:
+def decode_clip(path: str, *, sr: int, clip_seconds: float | None) -> np.ndarray:
     """The middle ``clip_seconds`` of ``path`` at ``sr`` Hz, as :func:`~genrekit.data.audio.load_audio` reads it.
 
     Raises
     ------
     AudioError
-        If the file is unusable, or too short for one chunk (:func:`~genrekit.data.audio.clip_chunk_starts`).
+        If the file is unusable (not found, undecodable, empty, silent).
     """
-    y = load_audio(path, sr=sr, middle=clip_seconds)
-    clip_chunk_starts(len(y), sr=sr, chunk_seconds=chunk_seconds, hop_seconds=hop_seconds)
-    return y
+    return load_audio(path, sr=sr, middle=clip_seconds)
 
 
 def _read(path: Path, *, mmap: bool) -> np.ndarray | None:
