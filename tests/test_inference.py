@@ -397,3 +397,25 @@ def test_hf_runs_and_ensembles_of_models_at_different_rates(hf_run, predictors, 
     np.testing.assert_allclose(prediction.probabilities, 0.25 * logreg_part.probabilities + 0.75 * hf_part.probabilities)
     expected = 0.25 * logreg_part.windows[list(TINY_GENRES)].to_numpy() + 0.75 * hf_part.windows[list(TINY_GENRES)].to_numpy()
     np.testing.assert_allclose(prediction.windows[list(TINY_GENRES)].to_numpy(), expected)
+
+
+def test_many_tracks_through_the_loader_score_as_each_track_alone(tiny_runs, predictors, tmp_path):
+    """A network predictor scores a list of tracks through its store and loader (batches across tracks)
+    and gives each the probabilities of predict_track; unreadable and too-short files are reported."""
+    import pandas as pd
+
+    from genrekit.data.audio import write_audio
+
+    folder = tiny_runs["cnn-spec"].parent.parent / "synth" / "genres_original"
+    paths = [str(p) for genre in TINY_GENRES for p in sorted((folder / genre).glob("*.wav"))[:2]]
+    (tmp_path / "broken.wav").write_bytes(b"RIFF not audio")
+    write_audio(tmp_path / "short.wav", noise(0.5), 22050)
+    tracks = pd.DataFrame({"track_id": [f"t{i}" for i in range(len(paths) + 2)],
+                           "path": paths + [str(tmp_path / "broken.wav"), str(tmp_path / "short.wav")]})
+    predictor = predictors["cnn-spec"]
+    kept, proba, problems = predictor.predict_tracks(tracks, progress=False)
+    assert kept["path"].tolist() == paths
+    for path, row in zip(paths, proba):
+        np.testing.assert_allclose(row, predictor.predict_track(path), rtol=0, atol=1e-5)
+    assert [p["path"] for p in problems] == [str(tmp_path / "broken.wav"), str(tmp_path / "short.wav")]
+    assert "too short" in problems[1]["reason"]

@@ -64,7 +64,7 @@ from genrekit.config import DataConfig, from_dict
 from genrekit.data.datasets import load_dataset
 from genrekit.data.splits import assign_splits
 from genrekit.errors import ConfigError, RunError
-from genrekit.evaluate import classification_metrics, is_leaky, predict_tracks, write_run
+from genrekit.evaluate import classification_metrics, is_leaky, write_run
 from genrekit.inference import Ensemble, Predictor, load_predictor
 from genrekit.models.registry import Family, register_family
 from genrekit.runs import RunInfo, new_run_dir, read_run, write_tracks
@@ -324,8 +324,7 @@ def score_predictor(
         raise ConfigError(f"run {predictor.run or predictor.name} and {evaluation.name} share no genre "
                           f"(run: {_names(labels)}; {evaluation.name}: {_names(sorted(counts))}){hint}")
     kept = tracks[tracks["genre"].isin(list(label_of))]
-    rows, proba, problems = predict_tracks(predictor.predict_track, kept, desc=f"scoring on {evaluation.name}",
-                                           progress=progress)
+    rows, proba, problems = predictor.predict_tracks(kept, desc=f"scoring on {evaluation.name}", progress=progress)
     problems = [{**p, "stage": "scoring"} for p in problems]
     if rows.empty:
         raise ConfigError(f"none of the {len(kept)} tracks of {evaluation.name} to score could be read: "

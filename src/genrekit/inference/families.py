@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from scipy.special import softmax
 
 from genrekit.errors import AudioError, RunError
@@ -120,6 +121,44 @@ class NetworkPredictor(Predictor):
         self.window_seconds = float(network.chunk_seconds)
         self.clip_seconds = network.clip_seconds
         self.batch_size = int(batch_size or network.batch_size)
+
+    def predict_tracks(self, tracks: pd.DataFrame, *, desc: str = "scoring", progress: bool = True
+                       ) -> tuple[pd.DataFrame, list[np.ndarray], list[dict]]:
+        """:meth:`Predictor.predict_tracks` through the network's loader: each track decoded once into the
+        store by several processes (as in training), batches of chunks across tracks, memory at a batch.
+
+        A track the store path cannot cut into one chunk goes through :meth:`predict_track` (an hf
+        network scores a short clip as one short window), so both paths give every track the same answer.
+        """
+        # imports torch only when needed
+        from genrekit.data.store import decode_workers
+        from genrekit.network_runs import load_chunks
+        from genrekit.trainer import loader_workers, predict_proba
+
+        network = self.network
+        rows = tracks.reset_index(drop=True)
+        unique = "track_id" in rows and rows["track_id"].astype(str).is_unique
+        ids = rows["track_id"].astype(str) if unique else pd.Series([f"row{i}" for i in range(len(rows))])
+        frame = pd.DataFrame({"track_id": ids, "path": rows["path"].astype(str), "genre": self.labels[0]})
+        data, _, skipped = load_chunks(frame, labels=self.labels, sr=self.sample_rate, clip_seconds=self.clip_seconds,
+                                       chunk_seconds=network.chunk_seconds, hop_seconds=network.hop_seconds,
+                                       progress=progress, desc=desc, workers=decode_workers(None))
+        chunk_proba = predict_proba(network.model, data, batch_size=self.batch_size, device=network.device,
+                                    num_workers=loader_workers(None, network.device))
+        found: dict[int, np.ndarray] = {}
+        row_of_id = {t: i for i, t in enumerate(frame["track_id"])}
+        for track_id in np.unique(data.track_ids):
+            found[row_of_id[str(track_id)]] = chunk_proba[data.track_ids == track_id].mean(axis=0)
+        problems: dict[int, dict] = {}
+        row_of = {p: i for i, p in enumerate(frame["path"])}
+        for problem in skipped:
+            row = row_of[problem.path]
+            try:  # e.g. shorter than one chunk: the per-track path decides as it does for one file
+                found[row] = self.predict_track(problem.path)
+            except AudioError as exc:
+                problems[row] = {"path": problem.path, "reason": exc.reason}
+        keep = sorted(found)
+        return rows.iloc[keep].reset_index(drop=True), [found[i] for i in keep], [problems[i] for i in sorted(problems)]
 
     def _segment_scores(self, segments):
         import torch  # only networks need it: a classic model predicts without importing torch

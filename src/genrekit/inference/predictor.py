@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from genrekit.data.audio import audio_info, collect_audio_warnings, load_audio, prepare_array, report_audio_warning
 from genrekit.errors import AudioError, ConfigError
@@ -178,6 +179,25 @@ class Predictor:
             Naming the file: unreadable, empty, silent or too short for the model.
         """
         return self.predict_file(path, middle_seconds=self.clip_seconds).probabilities
+
+    def predict_tracks(self, tracks: pd.DataFrame, *, desc: str = "scoring", progress: bool = True
+                       ) -> tuple[pd.DataFrame, list[np.ndarray], list[dict]]:
+        """:meth:`predict_track` of every row of ``tracks`` (a ``path`` column); a file that cannot be
+        read is reported, not fatal. Network predictors stream many tracks through their loader.
+
+        Returns
+        -------
+        kept : pd.DataFrame
+            The rows predicted, in order.
+        proba : list of np.ndarray [shape=(n_classes,)]
+            One per kept row.
+        problems : list of dict
+            ``{"path", "reason"}`` per file left out.
+        """
+        # imports scikit-learn (through evaluate's metrics) only when many tracks are scored
+        from genrekit.evaluate import predict_tracks
+
+        return predict_tracks(self.predict_track, tracks, desc=desc, progress=progress)
 
     def _rates(self) -> list[int]:
         return [int(self.sample_rate)]
