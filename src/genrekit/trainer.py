@@ -63,7 +63,25 @@ HISTORY_COLUMNS = [
 ]
 
 
-class ChunkSet(Dataset):
+class _TrackExamples(Dataset):
+    """What the loop needs of a dataset besides its items: ``labels`` and ``track_ids`` per example."""
+
+    labels: torch.Tensor
+    track_ids: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def track_labels(self) -> dict[str, int]:
+        """Label of each track id."""
+        return dict(zip(self.track_ids.tolist(), self.labels.tolist()))
+
+    @property
+    def n_tracks(self) -> int:
+        return len(set(self.track_ids.tolist()))
+
+
+class ChunkSet(_TrackExamples):
     """Examples held in memory: waveform chunks (or cached images), labels and track ids.
 
     Parameters
@@ -84,22 +102,11 @@ class ChunkSet(Dataset):
                 f"inputs, labels and track_ids differ in length: {len(self.inputs)}, {len(self.labels)}, {len(self.track_ids)}"
             )
 
-    def __len__(self) -> int:
-        return len(self.labels)
-
     def __getitem__(self, i: int):
         return self.inputs[i], self.labels[i]
 
-    def track_labels(self) -> dict[str, int]:
-        """Label of each track id."""
-        return dict(zip(self.track_ids.tolist(), self.labels.tolist()))
 
-    @property
-    def n_tracks(self) -> int:
-        return len(set(self.track_ids.tolist()))
-
-
-class StoredChunks(Dataset):
+class StoredChunks(_TrackExamples):
     """Examples read one at a time from per-track arrays on disk (:class:`genrekit.data.store.TrackStore`).
 
     Each example is a slice of a memory-mapped ``.npy``: ``size`` samples from ``start`` of a clip
@@ -131,9 +138,6 @@ class StoredChunks(Dataset):
         if not (len(self.file_of) == len(self.start) == len(self.labels) == len(self.track_ids)):
             raise ValueError("file_of, start, labels and track_ids differ in length")
 
-    def __len__(self) -> int:
-        return len(self.labels)
-
     def __getitem__(self, i: int):
         array = np.load(self.files[self.file_of[i]], mmap_mode="r", allow_pickle=False)
         start = int(self.start[i])
@@ -149,9 +153,6 @@ class StoredChunks(Dataset):
         """The examples where ``keep`` (a boolean mask or indices) holds, optionally renamed."""
         ids = self.track_ids if track_ids is None else np.asarray(track_ids).astype(str)
         return StoredChunks(self.files, self.file_of[keep], self.start[keep], self.labels.numpy()[keep], ids[keep], size=self.size)
-
-    track_labels = ChunkSet.track_labels
-    n_tracks = ChunkSet.n_tracks
 
 
 def loader_workers(num_workers: int | None, device: torch.device, *, world_size: int = 1) -> int:
