@@ -213,12 +213,15 @@ def test_run_main_job(trained, tmp_path):
     assert "(LEAKY)" in result.markdown and (tmp_path / "out" / "results.md").is_file()
     assert (tmp_path / "job-runs" / "results.md").is_file()
     assert any(line.startswith("[1] dataset") for line in lines)
-    # the best track-level run against the other on the same test tracks (leaky rows are not paired)
+    # the best track-level run on validation against the other on the same test tracks (leaky rows are not paired)
     (comparison,) = result.comparisons
-    fair = table[~table["leaky"]].sort_values("macro_f1", ascending=False)
-    assert (comparison.a, comparison.b) == tuple(fair["run"])
-    assert comparison.n == fair["n_test"].iloc[0] and comparison.accuracy_a == pytest.approx(fair["accuracy"].iloc[0])
-    assert any(line.startswith("The best run, ") for line in lines)
+    fair = table[~table["leaky"]]
+    best = fair.loc[fair["valid_macro_f1"] == fair["valid_macro_f1"].max()].sort_values("created").iloc[0]
+    assert fair["valid_macro_f1"].notna().all()
+    assert (comparison.a, comparison.b) == (best["run"], fair.loc[fair["run"] != best["run"], "run"].item())
+    assert comparison.n == best["n_test"] and comparison.accuracy_a == pytest.approx(best["accuracy"])
+    assert comparison.p_holm == pytest.approx(comparison.p_value)  # one comparison: nothing to adjust
+    assert any(line.startswith("The best run on validation macro F1, ") for line in lines)
 
 
 def test_list_models_and_config_commands(capsys, tmp_path):

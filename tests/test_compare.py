@@ -30,7 +30,7 @@ def _wrong(truth):
 
 
 def _run(root, model, right, *, truth=TRUTH, units=None, split_kind="artist", unit="track",
-         labels=LABELS):
+         labels=LABELS, valid_right=None):
     config = ExperimentConfig(runs_dir=str(root))
     config.model.name = model
     run_dir = new_run_dir(config, dataset="synthetic")
@@ -41,7 +41,11 @@ def _run(root, model, right, *, truth=TRUTH, units=None, split_kind="artist", un
     predicted = np.where(right, truth, _wrong(truth))
     units = units if units is not None else [f"track{i:02d}" for i in range(len(truth))]
     test = classification_metrics(truth, predicted, labels, units=units)
-    write_evaluation(run_dir, {"split_kind": split_kind, "unit": unit, "test": test})
+    metrics = {"split_kind": split_kind, "unit": unit, "test": test}
+    if valid_right is not None:  # a validation split of the same size, scored as the runs' own selection did
+        metrics["valid"] = classification_metrics(truth, np.where(valid_right, truth, _wrong(truth)), labels,
+                                                  units=[f"valid{i:02d}" for i in range(len(truth))])
+    write_evaluation(run_dir, metrics)
     return run_dir
 
 
@@ -155,3 +159,36 @@ def test_real_runs_of_two_families_on_one_split(tiny_runs, tmp_path):
     again = compare_runs(old, cnn)
     assert (again.n, again.only_a, again.only_b, again.p_value) == (c.n, c.only_a, c.only_b, c.p_value)
     assert any("was re-scored" in note for note in again.notes)
+
+
+def test_holm_adjustment_matches_a_hand_computation():
+    from genrekit.compare import holm
+
+    # sorted 0.01, 0.03, 0.04 over m = 3: 3 x 0.01 = 0.03; 2 x 0.03 = 0.06; 1 x 0.04 = 0.04, raised to 0.06
+    assert holm([0.04, 0.01, 0.03]) == pytest.approx([0.06, 0.03, 0.06])
+    assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])  # capped at 1
+    assert holm([0.2]) == [0.2] and holm([]) == []
+
+
+def test_the_best_run_is_chosen_on_validation_and_its_p_values_are_adjusted(tmp_path):
+    """A is the best on test, B on validation: B is carried forward and compared with A and C on test."""
+    from genrekit.compare import compare_with_best, format_against_best, holm
+    from genrekit.results import collect_results, to_markdown
+
+    _run(tmp_path, "logreg", RIGHT_A, valid_right=RIGHT_B)
+    _run(tmp_path, "xgboost", RIGHT_B, valid_right=RIGHT_A)
+    _run(tmp_path, "knn", np.roll(RIGHT_B, 5), valid_right=np.roll(RIGHT_B, 5))
+    _run(tmp_path, "musicnn-zeroshot", np.ones(30, dtype=bool))  # the best on test, no validation score: no candidate
+    table = collect_results(tmp_path)
+    assert table.set_index("model")["valid_macro_f1"].isna().to_dict() == {
+        "logreg": False, "xgboost": False, "knn": False, "musicnn-zeroshot": True}
+    assert table.loc[table["macro_f1"].idxmax(), "model"] == "musicnn-zeroshot"
+    pairs = compare_with_best(table)
+    assert {best for best, _, _ in pairs} == {"xgboost (features)"}
+    assert sorted(other for _, other, _ in pairs) == ["knn (features)", "logreg (features)", "musicnn-zeroshot (features)"]
+    raw = [c.p_value for _, _, c in pairs]
+    assert [c.p_holm for _, _, c in pairs] == pytest.approx(holm(raw))
+    assert all(c.p_holm >= c.p_value for _, _, c in pairs)
+    text = format_against_best(pairs)
+    assert text.startswith("The best run on validation macro F1, xgboost (features)") and "Holm-adjusted over these 3" in text
+    assert "| valid F1 |" in to_markdown(table)

@@ -64,6 +64,9 @@ class Comparison:
         Paired bootstrap interval of A minus B at ``level``.
     notes : list of str
         What the reader must know (tracks only one run scored, a leaky split, different splits).
+    p_holm : float or None
+        ``p_value`` adjusted by Holm's method over the comparisons made together with this one
+        (:func:`compare_with_best`); None for a single planned comparison.
     """
 
     a: str
@@ -88,6 +91,7 @@ class Comparison:
     group_kind: str | None = None
     resampled: str = ""
     notes: list[str] = field(default_factory=list)
+    p_holm: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -177,9 +181,40 @@ def compare_runs(run_a: str | Path, run_b: str | Path, *, split: str = "test", l
     )
 
 
+def holm(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjustment of ``m`` p-values (Holm 1979), in their own order.
+
+    The i-th smallest (from 1) is multiplied by ``m - i + 1``, kept at least as large as the one
+    before it, and capped at 1: rejecting where the adjusted value is below alpha keeps the chance
+    of any false rejection among the ``m`` at most alpha.
+    """
+    m = len(p_values)
+    adjusted = [0.0] * m
+    running = 0.0
+    for rank, i in enumerate(sorted(range(m), key=lambda k: p_values[k])):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def pick_best(table: pd.DataFrame) -> pd.Series | None:
+    """The track-level run a results table would carry forward: the highest **validation** macro F1.
+
+    The test split stays for reporting: a winner chosen on test would be tested on the scores that
+    chose it. Leaky runs and runs without a validation score (zero-shot, ensembles, cross-dataset)
+    are not candidates; ties go to the earlier run. None when no run qualifies.
+    """
+    if not len(table):
+        return None
+    candidates = table[~table["leaky"] & table["valid_macro_f1"].notna()]
+    if not len(candidates):
+        return None
+    return candidates.sort_values(["valid_macro_f1", "created"], ascending=[False, True], kind="stable").iloc[0]
+
+
 def compare_with_best(table: pd.DataFrame) -> list[tuple[str, str, Comparison]]:
-    """The best track-level run of a results table (by test macro F1) against every other
-    track-level run on the same dataset and split kind.
+    """The best track-level run of a results table, chosen on validation (:func:`pick_best`), against
+    every other track-level run on the same dataset and split kind, on test.
 
     Parameters
     ----------
@@ -189,13 +224,14 @@ def compare_with_best(table: pd.DataFrame) -> list[tuple[str, str, Comparison]]:
     Returns
     -------
     list of (str, str, Comparison)
-        ``(best's name, other's name, comparison)`` per pair, names as ``model (input)``; empty when
-        there is nothing to pair. Runs that cannot be paired (no track in common) are left out.
+        ``(best's name, other's name, comparison)`` per pair, names as ``model (input)``, each
+        comparison's ``p_holm`` adjusted over all of them; empty when there is nothing to pair.
+        Runs that cannot be paired (no track in common) are left out.
     """
-    fair = table[~table["leaky"]] if len(table) else table
-    if len(fair) < 2:
+    best = pick_best(table)
+    if best is None:
         return []
-    best = fair.loc[fair["macro_f1"].idxmax()]
+    fair = table[~table["leaky"]]
     same = fair[(fair["dataset"] == best["dataset"]) & (fair["split_kind"] == best["split_kind"])
                 & (fair["path"] != best["path"])]
     pairs = []
@@ -205,6 +241,8 @@ def compare_with_best(table: pd.DataFrame) -> list[tuple[str, str, Comparison]]:
         except GenrekitError:  # no track in common, or an old run that cannot be re-scored here
             continue
         pairs.append((f"{best['model']} ({best['input']})", f"{other['model']} ({other['input']})", comparison))
+    for (_, _, comparison), adjusted in zip(pairs, holm([c.p_value for _, _, c in pairs])):
+        comparison.p_holm = adjusted
     return pairs
 
 
@@ -213,12 +251,13 @@ def format_against_best(pairs: list[tuple[str, str, Comparison]]) -> str:
     if not pairs:
         return ""
     best, _, first = pairs[0]
-    lines = [f"The best run, {best}, against the others on the same {first.n} test {first.unit}s "
-             f"(A - B, {first.level:.0%} paired bootstrap; McNemar's test; 'genrekit compare A B' for more):"]
+    lines = [f"The best run on validation macro F1, {best}, against the others on the same {first.n} test "
+             f"{first.unit}s (A - B, {first.level:.0%} paired bootstrap; McNemar's test, p raw and Holm-adjusted "
+             f"over these {len(pairs)} comparison{'s' if len(pairs) != 1 else ''}; 'genrekit compare A B' for more):"]
     for _, other, c in pairs:
         lines.append(f"  vs {other}: accuracy {c.accuracy_a - c.accuracy_b:+.3f} {_bracket(c.accuracy_diff)}, "
                      f"macro F1 {c.macro_f1_a - c.macro_f1_b:+.3f} {_bracket(c.macro_f1_diff)}, "
-                     f"only one right {c.only_a}:{c.only_b}, p = {c.p_value:.3g}")
+                     f"only one right {c.only_a}:{c.only_b}, p = {c.p_value:.3g} (Holm {c.p_holm:.3g})")
     return "\n".join(lines) + "\n"
 
 

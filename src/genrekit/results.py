@@ -39,6 +39,7 @@ RESULT_COLUMNS = [
     "accuracy_high",
     "macro_f1_low",
     "macro_f1_high",
+    "valid_macro_f1",
     "n_test",
     "interval_over",
     "train_seconds",
@@ -64,6 +65,7 @@ _SHOWN = {
     "chunk_seconds": "chunk s",
     "accuracy": "accuracy",
     "macro_f1": "macro F1",
+    "valid_macro_f1": "valid F1",
     "n_test": "n test",
     "train_seconds": "train s",
     "run": "run folder",
@@ -98,7 +100,7 @@ def collect_results(runs_root: str | Path | None = None) -> pd.DataFrame:
         except RunError as exc:
             skipped.append(str(exc))
             continue
-        test = record.metrics.get("test")
+        test, valid = record.metrics.get("test"), record.metrics.get("valid")
         if not isinstance(test, dict) or "accuracy" not in test:
             skipped.append(f"{folder}: no test metrics")
             continue
@@ -122,6 +124,7 @@ def collect_results(runs_root: str | Path | None = None) -> pd.DataFrame:
                 "accuracy_high": intervals["accuracy"][1],
                 "macro_f1_low": intervals["macro_f1"][0],
                 "macro_f1_high": intervals["macro_f1"][1],
+                "valid_macro_f1": float(valid.get("macro_f1", math.nan)) if isinstance(valid, dict) else math.nan,
                 "n_test": int(test.get("n", info.n_test or 0)),
                 "interval_over": _interval_over(intervals["groups"], group_kind),
                 "train_seconds": float(seconds) if seconds is not None else math.nan,
@@ -244,8 +247,9 @@ def to_markdown(table: pd.DataFrame) -> str:
         lines.append(f"(LEAKY) {LEAKY_NOTE.removeprefix('LEAKY: ')} Compare with the track-level rows of the same dataset.")
     if len(table):
         lines.append("")
-        lines.append("Scores are on the test split of the split kind shown. Unit 'track': one prediction per track "
-                     "(for models trained on chunks of 'chunk s' seconds, the mean of the chunk probabilities).")
+        lines.append("Scores are on the test split of the split kind shown; 'valid F1' is the validation macro F1, "
+                     "on which a best run is chosen (the test split only reports). Unit 'track': one prediction per "
+                     "track (for models trained on chunks of 'chunk s' seconds, the mean of the chunk probabilities).")
         lines.append("")
         lines.append(f"In brackets, {INTERVAL_LEVEL:.0%} intervals. Tracks of one artist rise and fall together, as do "
                      "chunks of one track: where a run knows its test tracks' artists (or scores chunks), the intervals "
@@ -265,12 +269,14 @@ _INTERVALS = {"accuracy": ("accuracy_low", "accuracy_high"), "macro F1": ("macro
 
 
 def _numeric(header: str) -> bool:
-    return header in {"accuracy", "macro F1", "n test", "train s", "chunk s"}
+    return header in {"accuracy", "macro F1", "valid F1", "n test", "train s", "chunk s"}
 
 
 def _cell(column: str, value) -> str:
     if column in {"accuracy", "macro F1"}:
         return f"{value:.3f}"
+    if column == "valid F1":  # none for zero-shot runs, ensembles and cross-dataset scores
+        return "-" if value is None or pd.isna(value) else f"{value:.3f}"
     if column in {"train s", "chunk s"}:
         return "-" if value is None or pd.isna(value) else f"{value:g}" if column == "chunk s" else f"{value:.1f}"
     return str(value).replace("|", "\\|")
