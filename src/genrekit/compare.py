@@ -253,7 +253,8 @@ def format_against_best(pairs: list[tuple[str, str, Comparison]]) -> str:
     best, _, first = pairs[0]
     lines = [f"The best run on validation macro F1, {best}, against the others on the same {first.n} test "
              f"{first.unit}s (A - B, {first.level:.0%} paired bootstrap; McNemar's test, p raw and Holm-adjusted "
-             f"over these {len(pairs)} comparison{'s' if len(pairs) != 1 else ''}; 'genrekit compare A B' for more):"]
+             f"over {f'these {len(pairs)} comparisons' if len(pairs) > 1 else 'this one comparison'}; "
+             "'genrekit compare A B' for more):"]
     for _, other, c in pairs:
         lines.append(f"  vs {other}: accuracy {c.accuracy_a - c.accuracy_b:+.3f} {_bracket(c.accuracy_diff)}, "
                      f"macro F1 {c.macro_f1_a - c.macro_f1_b:+.3f} {_bracket(c.macro_f1_diff)}, "

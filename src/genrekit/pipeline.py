@@ -62,8 +62,8 @@ class JobResult:
     seconds : float
         Wall time of the whole job.
     comparisons : list of genrekit.compare.Comparison
-        The best track-level run against each other one on the same tracks
-        (:func:`genrekit.compare.compare_with_best`).
+        The best track-level run, chosen on validation, against each other one on the same test
+        tracks, with Holm-adjusted p-values (:func:`genrekit.compare.compare_with_best`).
     """
 
     table: pd.DataFrame

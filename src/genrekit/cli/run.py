@@ -29,7 +29,8 @@ def register(subparsers) -> None:
         help="the main job: dataset -> split -> features (hand-crafted, musicnn) -> logreg + XGBoost -> results table",
         description="Run the whole pipeline on the synthetic set (default) or a GTZAN/FMA path and print a "
         "results table in which every score states its split kind and its 95% interval, then the best run "
-        "against each other one on the same test tracks (McNemar's test, paired intervals).",
+        "(chosen on validation macro F1) against each other one on the same test tracks (McNemar's test with "
+        "Holm-adjusted p-values, paired intervals).",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
