@@ -130,8 +130,9 @@ class NetworkPredictor(Predictor):
         A track the store path cannot cut into one chunk goes through :meth:`predict_track` (an hf
         network scores a short clip as one short window), so both paths give every track the same answer.
         """
-        # imports torch only when needed
+        # imports torch (and scikit-learn, through evaluate) only when needed
         from genrekit.data.store import decode_workers
+        from genrekit.evaluate import aggregate_by_track
         from genrekit.network_runs import load_chunks
         from genrekit.trainer import loader_workers, predict_proba
 
@@ -145,10 +146,8 @@ class NetworkPredictor(Predictor):
                                        progress=progress, desc=desc, workers=decode_workers(None))
         chunk_proba = predict_proba(network.model, data, batch_size=self.batch_size, device=network.device,
                                     num_workers=loader_workers(None, network.device))
-        found: dict[int, np.ndarray] = {}
         row_of_id = {t: i for i, t in enumerate(frame["track_id"])}
-        for track_id in np.unique(data.track_ids):
-            found[row_of_id[str(track_id)]] = chunk_proba[data.track_ids == track_id].mean(axis=0)
+        found = {row_of_id[str(t)]: p for t, p in zip(*aggregate_by_track(data.track_ids, chunk_proba))}
         problems: dict[int, dict] = {}
         row_of = {p: i for i, p in enumerate(frame["path"])}
         for problem in skipped:
