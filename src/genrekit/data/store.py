@@ -146,9 +146,11 @@ class TrackStore:
 
         lengths: dict[int, int] = {}
         problems: dict[int, Problem] = {}
+        targets: list[Path] = []  # each track's file, found once (a stat and a hash per track)
         todo = []
         for row, (track_id, path) in enumerate(tracks[["track_id", "path"]].itertuples(index=False)):
-            array = self.load(str(track_id), path, mmap=True)
+            targets.append(self.path_for(str(track_id), path))
+            array = _read(targets[row], mmap=True)
             if array is not None:
                 lengths[row] = int(array.shape[0])
             elif (reason := self.bad_reason(str(track_id), path)) is not None:
@@ -166,13 +168,13 @@ class TrackStore:
             lengths[row] = length
             written += 1
             if written <= SIZE_PROBE_TRACKS:
-                written_bytes += self.path_for(str(tracks["track_id"].iloc[row]), path).stat().st_size
+                written_bytes += targets[row].stat().st_size
                 if written == SIZE_PROBE_TRACKS:
                     self._check_space(written_bytes / written, remaining=len(todo) - written)
         bar.close()
         keep = sorted(lengths)
         stored = tracks.iloc[keep].copy()
-        stored["file"] = [str(self.path_for(str(t), p)) for t, p in stored[["track_id", "path"]].itertuples(index=False)]
+        stored["file"] = [str(targets[row]) for row in keep]
         stored["length"] = np.asarray([lengths[row] for row in keep], dtype=np.int64)
         return stored.reset_index(drop=True), [problems[row] for row in sorted(problems)]
 
